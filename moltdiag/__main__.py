@@ -1,0 +1,3 @@
+from moltdiag.cli import main
+
+main()
