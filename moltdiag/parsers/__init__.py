@@ -1,0 +1,138 @@
+"""Input discovery and format sniffing: turn the user's paths into ParsedSources.
+
+One module per input format lives beside this file; each exposes FORMAT, sniff() and
+parse() (see base.py). This module only decides which parser reads which file.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import importlib
+import lzma
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from moltdiag.parsers.base import InputError, InputFile, ParsedSource
+
+PARSER_MODULES = (
+    "journald_json",
+    "journald_export",
+    "transcript",
+    "session_store",
+    "commands_log",
+    "journald_text",
+)
+MIN_SCORE = 0.2
+
+_DECOMPRESSORS = {".gz": gzip.decompress, ".bz2": bz2.decompress, ".xz": lzma.decompress}
+
+
+@dataclass
+class Skipped:
+    """A file inside a directory that no parser claimed; reported, never silently dropped."""
+
+    source: str
+    reason: str
+
+
+def parser_modules() -> list[ModuleType]:
+    return [importlib.import_module(f"moltdiag.parsers.{name}") for name in PARSER_MODULES]
+
+
+def read_input(path: str) -> InputFile:
+    """Read one file (or stdin for '-') into memory, decompressing by suffix."""
+    if path == "-":
+        return InputFile(name="<stdin>", data=sys.stdin.buffer.read(), path=None)
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    name = path
+    decompress = _DECOMPRESSORS.get(p.suffix.lower())
+    if p.suffix.lower() == ".zst":
+        raise InputError(f"{path}: zstd input needs the optional 'zstandard' package; decompress with `zstd -d` first")
+    if decompress is not None:
+        try:
+            data = decompress(data)
+        except Exception as exc:  # corrupt archives raise several exception types
+            raise InputError(f"{path}: cannot decompress {p.suffix} data: {exc}") from None
+    return InputFile(name=name, data=data, path=p)
+
+
+def _logical_path(inp: InputFile) -> Path:
+    """The name a sniffer should look at: without a compression suffix."""
+    p = Path(inp.name)
+    return p.with_suffix("") if p.suffix.lower() in _DECOMPRESSORS else p
+
+
+def sniff(inp: InputFile, modules: list[ModuleType] | None = None) -> tuple[ModuleType | None, float]:
+    best, best_score = None, 0.0
+    logical = _logical_path(inp)
+    for module in modules or parser_modules():
+        score = float(module.sniff(logical, inp.head))
+        if score > best_score:
+            best, best_score = module, score
+    return (best, best_score) if best_score >= MIN_SCORE else (None, best_score)
+
+
+def parse_file(inp: InputFile, *, explicit: bool = True, modules: list[ModuleType] | None = None) -> ParsedSource | None:
+    """Parse one input; an unrecognised explicit file is an error, one found in a directory is None."""
+    if not inp.data.strip():
+        return ParsedSource(source=inp.name, format="empty", events=_empty(), lines=0,
+                            notes=["empty file"], mtime=inp.mtime())
+    module, _ = sniff(inp, modules)
+    if module is None:
+        if explicit:
+            raise InputError(f"{inp.name}: not a format moltdiag reads (journald text/json/export, "
+                             "OpenClaw transcript, sessions.json, commands.log)")
+        return None
+    parsed = module.parse(inp)
+    parsed.mtime = inp.mtime()
+    return parsed
+
+
+def _empty():
+    from moltdiag.schema import empty_frame
+
+    return empty_frame()
+
+
+def expand_paths(paths: list[str]) -> list[tuple[str, bool]]:
+    """(path, explicit) pairs: directories are walked recursively in a stable order."""
+    out: list[tuple[str, bool]] = []
+    for path in paths:
+        p = Path(path)
+        if path != "-" and p.is_dir():
+            files = sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
+            out.extend((str(f), False) for f in files)
+        else:
+            out.append((path, True))
+    return out
+
+
+def load_inputs(paths: list[str]) -> tuple[list[ParsedSource], list[Skipped]]:
+    """Parse every input. Raises InputError for an unusable explicit file or an empty selection."""
+    modules = parser_modules()
+    parsed: list[ParsedSource] = []
+    skipped: list[Skipped] = []
+    for path, explicit in expand_paths(paths):
+        inp = read_input(path)
+        try:
+            result = parse_file(inp, explicit=explicit, modules=modules)
+        except InputError as exc:
+            if explicit:
+                raise
+            skipped.append(Skipped(path, str(exc)))
+            continue
+        if result is None:
+            skipped.append(Skipped(path, "not a format moltdiag reads"))
+        else:
+            parsed.append(result)
+    if not any(p.events.height for p in parsed):
+        where = ", ".join(paths)
+        raise InputError(f"{where}: nothing moltdiag can read here ({len(skipped)} file(s) skipped)")
+    return parsed, skipped

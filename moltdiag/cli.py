@@ -1,0 +1,235 @@
+"""Command line: `moltdiag timeline` and `moltdiag check`.
+
+Heavy modules (polars, rich, the parsers) are imported inside the commands so that
+`moltdiag --help` stays fast.
+
+Exit codes: 0 nothing found / success, 1 findings at or above --fail-on, 2 usage error
+or unreadable input, 3 internal error (set MOLTDIAG_DEBUG=1 for the traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from datetime import datetime, timedelta, timezone
+
+import click
+
+from moltdiag import __version__
+
+EXIT_FINDINGS = 1
+EXIT_INPUT = 2
+EXIT_INTERNAL = 3
+
+TIMELINE_EXAMPLES = """
+\b
+Examples:
+  moltdiag timeline fixtures/discord-reset-3106/
+  moltdiag timeline journal.txt ~/.clawdbot/agents/main/sessions/ --tz America/Chicago
+  moltdiag timeline journal.txt.gz --around "2026-01-27 20:07:41" --window 5m
+  moltdiag timeline export.json --kind ws_close,slow_listener --format jsonl > events.jsonl
+  journalctl --user -u openclaw-gateway -o short-iso | moltdiag timeline -
+\b
+Times are stored in UTC. The table shows the gateway host's zone (from --tz, measured
+from the gateway's own UTC stamps, or inferred by aligning the journal with the
+transcripts), or UTC with --utc; the caption says which and how.
+"""
+
+CHECK_EXAMPLES = """
+\b
+Examples:
+  moltdiag check fixtures/discord-reset-3106/
+  moltdiag check journal.txt sessions/ --format json | jq '.findings[].summary'
+  moltdiag check journal.txt sessions/ --daily-hour 4 --idle-minutes 120
+\b
+Exit status: 0 no findings, 1 findings (at or above --fail-on), 2 usage error or
+unreadable input, 3 internal error.
+"""
+
+
+def _duration(text: str) -> timedelta:
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h|d)?\s*", text or "")
+    if not m:
+        raise click.BadParameter(f"{text!r} is not a duration like 90s, 5m, 2h")
+    value, unit = float(m.group(1)), (m.group(2) or "s")
+    factor = {"ms": 0.001, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}[unit]
+    return timedelta(seconds=value * factor)
+
+
+def _instant(text: str, clock, *, utc: bool) -> datetime:
+    """A user-given time: ISO or free form; a time without zone is read in the displayed zone."""
+    from dateutil import parser as dateparser
+
+    try:
+        parsed = dateparser.parse(text)
+    except (ValueError, OverflowError):
+        raise click.BadParameter(f"{text!r} is not a time (try 2026-01-27T20:07:41 or '2026-01-27 20:07:41-06:00')")
+    if parsed.tzinfo is None:
+        if utc:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        else:
+            parsed = parsed.replace(tzinfo=clock.localize(datetime.now(timezone.utc)).tzinfo)
+    return parsed.astimezone(timezone.utc)
+
+
+class _Main(click.Group):
+    def invoke(self, ctx):
+        from moltdiag.parsers.base import InputError
+
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            click.echo(f"moltdiag: error: {exc}", err=True)
+            ctx.exit(EXIT_INPUT)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("moltdiag: interrupted", err=True)
+            ctx.exit(130)
+        except Exception as exc:  # a bug of ours: one line, not a traceback, unless asked
+            if os.environ.get("MOLTDIAG_DEBUG"):
+                raise
+            click.echo(f"moltdiag: internal error: {type(exc).__name__}: {exc} "
+                       "(rerun with MOLTDIAG_DEBUG=1 for the traceback and report it)", err=True)
+            ctx.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="moltdiag")
+def main() -> None:
+    """Find out why an OpenClaw (Clawdbot, Moltbot) gateway did something odd.
+
+    \b
+    moltdiag reads journald output (every journalctl -o form), session transcripts and
+    sessions.json, puts every event on one UTC timeline and judges it.
+    \b
+      moltdiag timeline PATH...   the correlated timeline
+      moltdiag check PATH...      findings: unexplained resets, replayed interactions
+    \b
+    PATH may be a file, a directory (read recursively, formats sniffed), a .gz/.bz2/.xz
+    file, or - for standard input.
+    """
+
+
+def _common(func):
+    options = [
+        click.argument("paths", nargs=-1, required=True, metavar="PATH..."),
+        click.option("--tz", metavar="ZONE", help="Zone of host-local stamps: IANA name (America/Chicago) or offset (-06:00)."),
+        click.option("--year", type=int, help="Year of journald `short` stamps, which carry none."),
+        click.option("--flap-gap", default="90s", show_default=True, callback=lambda c, p, v: _duration(v),
+                     help="Largest gap between connection events inside one flap window."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _build(paths, tz, year, flap_gap):
+    from moltdiag.correlate.timeline import build_timeline
+
+    if tz:
+        _check_tz(tz)
+    return build_timeline(list(paths), tz=tz, year=year, flap_gap=flap_gap)
+
+
+def _check_tz(tz: str) -> None:
+    from moltdiag.correlate.timezone import parse_offset
+
+    if parse_offset(tz) is not None:
+        return
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"{tz!r} is neither an IANA zone nor an offset like -06:00", param_hint="--tz")
+
+
+@main.command(epilog=TIMELINE_EXAMPLES)
+@_common
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default="table", show_default=True)
+@click.option("--utc", is_flag=True, help="Show UTC instead of the host zone.")
+@click.option("--since", metavar="TIME", help="Only events at or after TIME.")
+@click.option("--until", metavar="TIME", help="Only events at or before TIME.")
+@click.option("--around", metavar="TIME", help="Only events within --window of TIME.")
+@click.option("--window", default="5m", show_default=True, help="Half-width of --around.")
+@click.option("--kind", "kinds", multiple=True, metavar="KIND[,KIND]", help="Only these kinds (repeatable).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE instead of stdout.")
+def timeline(paths, tz, year, flap_gap, fmt, utc, since, until, around, window, kinds, output):
+    """Show every event of the inputs on one timeline."""
+    import polars as pl
+
+    from moltdiag.render.timeline import render
+    from moltdiag.schema import KINDS
+
+    tl = _build(paths, tz, year, flap_gap)
+    events = tl.events
+    wanted = [k.strip() for group in kinds for k in group.split(",") if k.strip()]
+    unknown = sorted(set(wanted) - set(KINDS))
+    if unknown:
+        raise click.BadParameter(f"unknown kind(s) {', '.join(unknown)}; known: {', '.join(KINDS)}", param_hint="--kind")
+    if wanted:
+        events = events.filter(pl.col("kind").is_in(wanted))
+    if since:
+        events = events.filter(pl.col("ts") >= _instant(since, tl.clock, utc=utc))
+    if until:
+        events = events.filter(pl.col("ts") <= _instant(until, tl.clock, utc=utc))
+    if around:
+        centre, half = _instant(around, tl.clock, utc=utc), _duration(window)
+        events = events.filter(pl.col("ts").is_between(centre - half, centre + half))
+    if output:
+        with open(output, "wb") as out:
+            if fmt == "table":
+                from rich.console import Console
+
+                render_table_to(tl, events, utc, Console(file=_TextWriter(out), width=200, no_color=True))
+            else:
+                render(tl, events, fmt, utc=utc, out=out)
+    else:
+        render(tl, events, fmt, utc=utc)
+
+
+class _TextWriter:
+    def __init__(self, raw):
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        return self.raw.write(text.encode())
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+
+def render_table_to(tl, events, utc, console):
+    from moltdiag.render.timeline import render_table
+
+    render_table(tl, events, utc=utc, console=console)
+
+
+@main.command(epilog=CHECK_EXAMPLES)
+@_common
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--daily-hour", type=click.IntRange(0, 23), default=4, show_default=True,
+              help="Hour (host-local) of the daily session reset (session.reset.atHour).")
+@click.option("--idle-minutes", type=click.IntRange(1), help="session.reset.idleMinutes, if your config sets one.")
+@click.option("--fail-on", type=click.Choice(["info", "warning", "high"]), default="info", show_default=True,
+              help="Lowest severity that makes the exit status 1.")
+def check(paths, tz, year, flap_gap, fmt, daily_hour, idle_minutes, fail_on):
+    """Judge the inputs: flag unexplained session resets and replayed interactions."""
+    from moltdiag.render.check import render_table, write_json
+    from moltdiag.rules import SEVERITIES, ResetParams, run_rules
+
+    tl = _build(paths, tz, year, flap_gap)
+    findings = run_rules(tl, ResetParams(daily_hour=daily_hour, idle_minutes=idle_minutes))
+    if fmt == "json":
+        write_json(tl, findings)
+    else:
+        render_table(tl, findings)
+    threshold = SEVERITIES.index(fail_on)
+    if any(SEVERITIES.index(f.severity) >= threshold for f in findings):
+        sys.exit(EXIT_FINDINGS)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

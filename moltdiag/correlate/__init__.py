@@ -1,0 +1,1 @@
+"""The correlator: one UTC timeline, clocks aligned, flap windows and session lifetimes."""

@@ -1,0 +1,85 @@
+"""The correlator: every input's events on one UTC timeline, in a stable order.
+
+parse (parsers/) → resolve clocks (timezone.py) → order by (ts, source, line) →
+flap windows (flaps.py) and session lifetimes (sessions.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import polars as pl
+
+from moltdiag import schema
+from moltdiag.correlate.flaps import DEFAULT_GAP, flap_windows
+from moltdiag.correlate.sessions import attach_keys, session_lifetimes
+from moltdiag.correlate.timezone import ClockReport, resolve_clocks
+from moltdiag.parsers import Skipped, load_inputs
+from moltdiag.parsers.base import ParsedSource
+
+
+@dataclass
+class Timeline:
+    events: pl.DataFrame  # FULL_SCHEMA, sorted by (ts, source, line); rows without any time last
+    inputs: list[ParsedSource]
+    clock: ClockReport
+    flaps: pl.DataFrame
+    lifetimes: pl.DataFrame
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def input_rows(self) -> list[dict]:
+        return [
+            {"source": p.source, "format": p.format, "lines": p.lines, "events": p.event_count,
+             "unparsed": p.unparsed, "notes": p.notes}
+            for p in self.inputs
+        ]
+
+
+def _fill_untimed(events: pl.DataFrame) -> pl.DataFrame:
+    """Lines with no stamp at all (journalctl -o cat, continuation lines) take their neighbour's time."""
+    if events.is_empty() or events["ts"].null_count() == 0:
+        return events
+    events = events.sort("source", "line")
+    untimed = pl.col("ts").is_null()
+    filled = events.with_columns(
+        _prev=pl.col("ts").forward_fill().over("source"),
+        _next=pl.col("ts").backward_fill().over("source"),
+    )
+    return filled.with_columns(
+        ts=pl.when(untimed).then(pl.coalesce("_prev", "_next")).otherwise(pl.col("ts")),
+        ts_note=pl.when(untimed & pl.col("_prev").is_not_null()).then(pl.lit("no stamp on this line; time of the line before"))
+        .when(untimed & pl.col("_next").is_not_null()).then(pl.lit("no stamp on this line; time of the line after"))
+        .otherwise(pl.col("ts_note")),
+    ).drop("_prev", "_next")
+
+
+def build_timeline(
+    paths: list[str],
+    *,
+    tz: str | None = None,
+    year: int | None = None,
+    flap_gap: timedelta = DEFAULT_GAP,
+) -> Timeline:
+    parsed, skipped = load_inputs(paths)
+    return timeline_from_parsed(parsed, skipped, tz=tz, year=year, flap_gap=flap_gap)
+
+
+def timeline_from_parsed(
+    parsed: list[ParsedSource],
+    skipped: list[Skipped] | None = None,
+    *,
+    tz: str | None = None,
+    year: int | None = None,
+    flap_gap: timedelta = DEFAULT_GAP,
+) -> Timeline:
+    frames = [schema.conform(p.events) for p in parsed if p.events.height]
+    events = pl.concat(frames, how="vertical") if frames else schema.empty_frame()
+    mtimes = {p.source: p.mtime for p in parsed}
+    events, clock = resolve_clocks(events, mtimes, tz=tz, year=year)
+    events = _fill_untimed(events)
+    lifetimes = session_lifetimes(events)
+    events = attach_keys(events, lifetimes)
+    events = events.sort("ts", "source", "line", nulls_last=True)
+    flaps = flap_windows(events, gap=flap_gap)
+    return Timeline(events=events, inputs=parsed, clock=clock, flaps=flaps, lifetimes=lifetimes, skipped=skipped or [])

@@ -1,0 +1,1 @@
+"""Protocol facts moltdiag reasons with (close codes, snowflakes), kept apart from the code that uses them."""
