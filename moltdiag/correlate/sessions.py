@@ -40,6 +40,7 @@ LIFETIME_SCHEMA = {
     "prev_source": pl.String,
 }
 
+COMMAND_LOG_TOLERANCE = "15s"
 _ENVELOPE_CHANNEL = r"\[Discord [^\]]*? channel id:(\d+)"
 _ENVELOPE_DM = r"\[Discord [^\]]*? user id:(\d+)"
 
@@ -76,35 +77,57 @@ def session_lifetimes(events: pl.DataFrame) -> pl.DataFrame:
         .agg(named_key=pl.col("session_key").last(), named_by=pl.col("format").last())
     )
     life = life.join(named, on="session_id", how="left")
+    # A commands.log /new or /reset shortly before a start names that lifetime's key.
+    commands = events.filter((pl.col("kind") == "command_log") & pl.col("session_key").is_not_null())
+    if commands.height:
+        life = life.sort("start").join_asof(
+            commands.select(pl.col("ts").alias("_cmd_ts"), pl.col("session_key").alias("_cmd_key")).sort("_cmd_ts"),
+            left_on="start", right_on="_cmd_ts", strategy="backward", tolerance=COMMAND_LOG_TOLERANCE,
+        )
+    else:
+        life = life.with_columns(_cmd_key=pl.lit(None, pl.String), _cmd_ts=pl.lit(None, pl.Datetime("us", "UTC")))
     envelope_channel = pl.col("first_user_text").str.extract(_ENVELOPE_CHANNEL, 1)
     envelope_dm = pl.col("first_user_text").str.extract(_ENVELOPE_DM, 1)
     life = life.with_columns(
         session_key=pl.coalesce(
             pl.col("named_key"),
+            pl.col("_cmd_key"),
             pl.when(envelope_channel.is_not_null()).then(
                 pl.format("agent:{}:discord:channel:{}", pl.col("agent"), envelope_channel)
             ),
             pl.when(envelope_dm.is_not_null()).then(pl.format("agent:{}:main", pl.col("agent"))),
         ),
         key_how=pl.when(pl.col("named_key").is_not_null()).then(pl.format("named by {}", pl.col("named_by")))
+        .when(pl.col("_cmd_key").is_not_null()).then(pl.lit("commands.log line just before the start"))
         .when(envelope_channel.is_not_null() | envelope_dm.is_not_null()).then(pl.lit("inferred from the Discord envelope"))
         .otherwise(pl.lit("unknown")),
-    ).drop("named_key", "named_by")
+    ).drop("named_key", "named_by", "_cmd_key", "_cmd_ts")
 
     life = life.sort("start").with_columns(
         prev_session_id=pl.col("session_id").shift(1).over("session_key"),
         prev_last_activity=pl.col("last_activity").shift(1).over("session_key"),
         prev_source=pl.col("source").shift(1).over("session_key"),
     )
-    # A lifetime with an unknown key inherits the nearest earlier lifetime of unknown key.
-    life = life.with_columns(
-        prev_session_id=pl.when(pl.col("session_key").is_null()).then(pl.col("session_id").shift(1).over(pl.col("session_key").is_null()))
-        .otherwise(pl.col("prev_session_id")),
-        prev_last_activity=pl.when(pl.col("session_key").is_null()).then(pl.col("last_activity").shift(1).over(pl.col("session_key").is_null()))
-        .otherwise(pl.col("prev_last_activity")),
-        prev_source=pl.when(pl.col("session_key").is_null()).then(pl.col("source").shift(1).over(pl.col("session_key").is_null()))
-        .otherwise(pl.col("prev_source")),
-    )
+    # With no predecessor in its own key, the nearest earlier lifetime of unknown key is the
+    # best candidate (old transcripts leave the store when their key moves on).
+    unknown = life.filter(pl.col("session_key").is_null()).select(
+        pl.col("start").alias("_u_start"), pl.col("session_id").alias("_u_id"),
+        pl.col("last_activity").alias("_u_last"), pl.col("source").alias("_u_source"),
+    ).sort("_u_start")
+    if unknown.height:
+        life = life.sort("start").join_asof(unknown, left_on="start", right_on="_u_start", strategy="backward",
+                                            allow_exact_matches=False)
+        # Each orphan can have been replaced only once: the earliest claimant gets it.
+        claim = pl.col("prev_session_id").is_null() & pl.col("_u_id").is_not_null()
+        life = life.with_columns(
+            _claim_rank=pl.when(claim).then(pl.col("start")).rank("ordinal").over(pl.when(claim).then(pl.col("_u_id")))
+        )
+        take = claim & (pl.col("_claim_rank") == 1)
+        life = life.with_columns(
+            prev_session_id=pl.when(take).then(pl.col("_u_id")).otherwise(pl.col("prev_session_id")),
+            prev_last_activity=pl.when(take).then(pl.col("_u_last")).otherwise(pl.col("prev_last_activity")),
+            prev_source=pl.when(take).then(pl.col("_u_source")).otherwise(pl.col("prev_source")),
+        ).drop("_u_start", "_u_id", "_u_last", "_u_source", "_claim_rank")
     return life.select([pl.col(c).cast(t) for c, t in LIFETIME_SCHEMA.items()])
 
 
