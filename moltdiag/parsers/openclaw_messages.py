@@ -58,6 +58,12 @@ _KIND_LITERALS: list[tuple[str, tuple[str, ...]]] = [
                        "Gateway heartbeat ACK timeout", "closed with code 4014")),
 ]
 
+# systemd's own lines about the gateway unit (any brand, any profile suffix).
+_KIND_REGEXES: list[tuple[str, str]] = [
+    ("gateway_stop", r"^(?:Stopping|Stopped) \S*(?:clawdbot|moltbot|openclaw|clawdis)-gateway"),
+    ("gateway_start", r"^Started \S*(?:clawdbot|moltbot|openclaw|clawdis)-gateway"),
+]
+
 # Regexes for the typed fields; each applies only to rows of its kind.
 _CLOSE_RE = r"(?:closed with code|websocket closed:)\s*(\d+)"
 _BACKOFF_RE = r"backoff:\s*(\d+)\s*ms"
@@ -74,6 +80,9 @@ _RESTART_SESSION_RE = r"Restarting session (\S+) -> ([0-9A-Za-z-]+)"
 
 def _first_match_kind(text: pl.Expr) -> pl.Expr:
     expr: pl.Expr | None = None
+    for kind, pattern in _KIND_REGEXES:
+        cond = text.str.contains(pattern)
+        expr = pl.when(cond).then(pl.lit(kind)) if expr is None else expr.when(cond).then(pl.lit(kind))
     for kind, literals in _KIND_LITERALS:
         cond = pl.any_horizontal([text.str.contains(lit, literal=True) for lit in literals])
         expr = pl.when(cond).then(pl.lit(kind)) if expr is None else expr.when(cond).then(pl.lit(kind))

@@ -8,6 +8,7 @@ from typing import IO
 import orjson
 
 from moltdiag.correlate.timeline import Timeline
+from moltdiag.render.timeline import short_source
 from moltdiag.rules.finding import Finding, iso_z
 
 
@@ -75,8 +76,10 @@ def render_table(tl: Timeline, findings: list[Finding], console=None) -> None:
         body = [f"[bold]{escape(f.summary)}[/]", ""]
         body.append("[bold]evidence[/]")
         for e in f.evidence:
-            local = tl.clock.local_label(_parse(e["ts"]), "%H:%M:%S.%f") if e["ts"] else "?"
-            body.append(escape(f"  {local}  {e['source']}:{e['line']}  {e['kind']}  {(e['text'] or '')[:140]}"))
+            local = tl.clock.localize(_parse(e["ts"])).strftime("%H:%M:%S.%f")[:-3] if e["ts"] else "?"
+            text = " ".join((e["text"] or "").split())
+            text = text if len(text) <= 120 else text[:119] + "…"
+            body.append(escape(f"  {local}  {short_source(e['source'])}:{e['line']}  {e['kind']}  {text}"))
         if f.ruled_out:
             body.append("[bold]ruled out[/]")
             body.extend(escape(f"  - {r}") for r in f.ruled_out)

@@ -54,7 +54,7 @@ def _detail(row: dict) -> str:
     return ", ".join(bits)
 
 
-def _short_source(source: str) -> str:
+def short_source(source: str) -> str:
     parts = source.replace("\\", "/").split("/")
     return "/".join(parts[-2:]) if len(parts) > 2 else source
 
@@ -93,7 +93,7 @@ def render_table(tl: Timeline, events: pl.DataFrame, *, utc: bool, console=None)
                 stamp = f"{day} {stamp}"
                 last_day = day
         text = (row["text"] or "").replace("\n", " ⏎ ")
-        table.add_row(stamp, f"{_short_source(row['source'])}:{row['line']}", Text(row["kind"], style=styles.get(row["kind"], "")),
+        table.add_row(stamp, f"{short_source(row['source'])}:{row['line']}", Text(row["kind"], style=styles.get(row["kind"], "")),
                       Text(_detail(row)), Text(text))
     console.print(table)
 

@@ -157,7 +157,7 @@ def classify_resets(tl: Timeline, params: ResetParams | None = None) -> list[Fin
             if created is not None and not replayed:
                 ruled_out.append(f"replayed interaction: id created {_seconds(age)} before the start"
                                  + (f", after the flap window began at {local(flap['start'])}" if flap else ""))
-            ruled_out.append(_restart_ruled_out(events, start))
+            ruled_out.append(_restart_ruled_out(events, start, life["prev_last_activity"], clock))
 
             if flap:
                 findings.append(Finding(
@@ -185,7 +185,7 @@ def classify_resets(tl: Timeline, params: ResetParams | None = None) -> list[Fin
         evidence = _evidence(events, life, flap, None, start)
         ruled_out.append("command reset: the transcript does not open with the bare-reset prompt or the ✅ notice")
         ruled_out.extend(_ruled_out_policy(life, params, clock, start))
-        ruled_out.append(_restart_ruled_out(events, start))
+        ruled_out.append(_restart_ruled_out(events, start, life["prev_last_activity"], clock))
         findings.append(Finding(
             rule=RULE_ID, severity="high" if flap else "warning", ts=start, session_id=sid, cause="unknown",
             summary=(f"Session {sid} ({life['session_key'] or 'key unknown'}) started at {local(start)} replacing "
@@ -251,18 +251,20 @@ def _ruled_out_policy(life, params, clock, start) -> list[str]:
     return out
 
 
-def _restart_ruled_out(events: pl.DataFrame, start: datetime) -> str:
-    window = events.filter(
-        pl.col("kind").is_in(["gateway_start", "gateway_stop", "gateway_restart"])
-        & (pl.col("ts") >= start - timedelta(minutes=10)) & (pl.col("ts") <= start + timedelta(minutes=1))
-    )
-    pids = events.filter(pl.col("ts").is_between(start - timedelta(minutes=10), start + timedelta(minutes=1))
-                         & pl.col("pid").is_not_null() & pl.col("format").str.starts_with("journald"))["pid"].unique()
-    if window.height:
-        return f"gateway restart: NOT ruled out — {window.height} start/stop line(s) within 10 min before"
+def _restart_ruled_out(events: pl.DataFrame, start: datetime, since: datetime | None, clock) -> str:
+    """Was the gateway restarted between the previous session's last activity and this start?"""
+    since = since or start - timedelta(minutes=10)
+    span = pl.col("ts").is_between(since, start + timedelta(seconds=5))
+    restarts = events.filter(span & pl.col("kind").is_in(["gateway_start", "gateway_stop", "gateway_restart"]))
+    pids = events.filter(span & pl.col("pid").is_not_null() & pl.col("ident").is_in(["node", "bun", "openclaw", "clawdbot", "moltbot"]))["pid"].unique()
+    where = f"between {clock.local_label(since)} and the start"
+    if restarts.height:
+        return f"gateway restart: NOT ruled out — {restarts.height} start/stop line(s) {where}"
     if pids.len() == 1:
-        return f"gateway restart: same PID {pids[0]} throughout the 10 minutes before"
-    return "gateway restart: no start/stop line within 10 minutes before"
+        return f"gateway restart: same PID {pids[0]} throughout, no start/stop line {where}"
+    if pids.len() > 1:
+        return f"gateway restart: NOT ruled out — PIDs {', '.join(map(str, pids.sort()))} {where}"
+    return f"gateway restart: no gateway log line {where} (a log covering it would settle this)"
 
 
 def _flap_dict(flap: dict | None) -> dict | None:
