@@ -20,11 +20,12 @@ from moltdiag.schema import UTC_US
 CHANNELS = ("discord", "telegram", "whatsapp", "slack", "signal", "imessage", "googlechat", "webchat", "line")
 
 # ANSI colour sequences, with or without their escape byte (pastes often lose the ESC).
-ANSI_RE = r"\x1b\[[0-9;?]*[A-Za-z]|\[(?:\d{1,3}(?:;\d{1,3})*)?m"
+# A bare "[m" counts only before whitespace, a bracket or the end, so "[memory]" survives.
+ANSI_RE = r"\x1b\[[0-9;?]*[A-Za-z]|\[\d{1,3}(?:;\d{1,3})*m|\[m(?:$|[\s\[])"
 
 # Optional console time prefix, then optional [tag]; the spec's §8.3.3 regex.
 _CONSOLE_PREFIX_RE = (
-    r"^(?:(?P<stamp>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})"
+    r"(?s)^(?:(?P<stamp>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})"
     r"|\d{1,2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2})?) )?"
     r"(?:\[(?P<tag>[^\]\s]{1,40})\] ?)?(?P<msg>.*)$"
 )
@@ -37,7 +38,7 @@ _KIND_LITERALS: list[tuple[str, tuple[str, ...]]] = [
     ("reconnect_attempt", ("Reconnecting with backoff:", "forcing fresh IDENTIFY")),
     ("connection_stalled", ("connection stalled: no HELLO", "did not reach READY within", "READY wait timed out")),
     ("slow_listener", ("Slow listener detected", '"type":"slow-listener"')),
-    ("listener_timeout", ("timed out after", '"type":"listener-timeout"')),
+    ("listener_timeout", ('"type":"listener-timeout"',)),
     ("interaction_expired", ("Unknown interaction", "already been acknowledged", "interaction expired", "(10062)", "(40060)")),
     ("health_restart", ("health-monitor: restarting",)),
     ("provider_exit", ("channel exited:",)),
@@ -62,6 +63,7 @@ _KIND_LITERALS: list[tuple[str, tuple[str, ...]]] = [
 _KIND_REGEXES: list[tuple[str, str]] = [
     ("gateway_stop", r"^(?:Stopping|Stopped) \S*(?:clawdbot|moltbot|openclaw|clawdis)-gateway"),
     ("gateway_start", r"^Started \S*(?:clawdbot|moltbot|openclaw|clawdis)-gateway"),
+    ("listener_timeout", r"Listener \w+ timed out after"),
 ]
 
 # Regexes for the typed fields; each applies only to rows of its kind.
@@ -84,7 +86,7 @@ def _first_match_kind(text: pl.Expr) -> pl.Expr:
         cond = text.str.contains(pattern)
         expr = pl.when(cond).then(pl.lit(kind)) if expr is None else expr.when(cond).then(pl.lit(kind))
     for kind, literals in _KIND_LITERALS:
-        cond = pl.any_horizontal([text.str.contains(lit, literal=True) for lit in literals])
+        cond = text.str.contains_any(list(literals))
         expr = pl.when(cond).then(pl.lit(kind)) if expr is None else expr.when(cond).then(pl.lit(kind))
     return expr.otherwise(pl.lit("other"))
 

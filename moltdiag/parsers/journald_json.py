@@ -1,0 +1,209 @@
+"""journalctl `-o json` (one object per line; also `json-pretty` and `json-seq`).
+
+Field mapping (shared with `-o export`, see `journal_fields_frame`): `__REALTIME_TIMESTAMP`
+(µs since the epoch, UTC, a string) → `ts`; `_HOSTNAME` → host; `SYSLOG_IDENTIFIER` →
+ident; `_PID` → pid; `PRIORITY` → level; `MESSAGE` → text via the OpenClaw classifier.
+
+`MESSAGE` is a string, `null`, or an array of byte values when it held control
+characters such as colour codes (spec §8.3.2). The journal's receive time stays `ts` even
+when the message carries the gateway's own console stamp: it orders the journal.
+
+Lines are decoded in bulk with Polars (`str.json_decode` against a fixed struct); a chunk
+that fails (a cut line, a byte-array MESSAGE, a field with several values) is retried line
+by line with orjson, and only the lines orjson rejects become `unparsed`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import polars as pl
+
+from moltdiag.parsers.base import InputFile, ParsedSource
+from moltdiag.parsers.journald_text import decode_lines, head_lines
+from moltdiag.parsers.openclaw_messages import classify_log_messages
+from moltdiag.schema import conform
+
+FORMAT = "journald-json"
+
+# journal field → working column
+FIELDS: dict[str, str] = {
+    "__REALTIME_TIMESTAMP": "_realtime",
+    "_HOSTNAME": "host",
+    "SYSLOG_IDENTIFIER": "ident",
+    "_PID": "_pid",
+    "PRIORITY": "_priority",
+    "MESSAGE": "text",
+}
+_STRUCT = pl.Struct({name: pl.String for name in FIELDS})
+_CHUNK = 8192
+
+# syslog priority → level
+LEVELS: dict[str, str] = {"0": "fatal", "1": "fatal", "2": "fatal", "3": "error", "4": "warn", "5": "info",
+                          "6": "info", "7": "debug"}
+
+REALTIME_NOTE = "journal __REALTIME_TIMESTAMP (UTC)"
+EMBEDDED_NOTE = "gateway console stamp (no journal time in the record)"
+
+
+def field_text(value: Any) -> str | None:
+    """A journal field value as text: strings as is, byte arrays decoded (UTF-8, replace),
+    several values (a list of strings/arrays) → the first one."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        if not value:
+            return ""
+        if all(isinstance(v, int) and 0 <= v < 256 for v in value):
+            return bytes(value).decode("utf-8", errors="replace")
+        return field_text(value[0])
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", errors="replace")
+    return str(value)
+
+
+def journal_fields_frame(rows: dict[str, list], *, source: str, fmt: str) -> pl.DataFrame:
+    """Working columns (`line`, `_realtime`, `host`, `ident`, `_pid`, `_priority`, `text`,
+    plus optional `kind` preset to `unparsed`) → canonical events."""
+    df = pl.DataFrame(rows, schema={"line": pl.Int64, **{c: pl.String for c in FIELDS.values()}, "kind": pl.String})
+    parsed = df.filter(pl.col("kind").is_null()).drop("kind")
+    unparsed = df.filter(pl.col("kind").is_not_null())
+
+    realtime = pl.col("_realtime").str.strip_chars().cast(pl.Int64, strict=False)
+    parsed = parsed.with_columns(
+        ts=pl.from_epoch(realtime, time_unit="us").dt.replace_time_zone("UTC"),
+        pid=pl.col("_pid").str.strip_chars().cast(pl.Int64, strict=False),
+        level=pl.col("_priority").str.strip_chars().replace_strict(LEVELS, default=None, return_dtype=pl.String),
+        subsystem=pl.lit(None, dtype=pl.String), channel=pl.lit(None, dtype=pl.String),
+        session_key=pl.lit(None, dtype=pl.String), session_id=pl.lit(None, dtype=pl.String),
+    )
+    parsed = classify_log_messages(parsed)
+    emb = pl.col("embedded_ts")
+    parsed = parsed.with_columns(
+        ts_note=pl.when(pl.col("ts").is_not_null()).then(pl.lit(REALTIME_NOTE))
+        .when(emb.is_not_null()).then(pl.lit(EMBEDDED_NOTE)),
+        ts=pl.coalesce(pl.col("ts"), emb),
+    ).drop("embedded_ts")
+    events = pl.concat([conform(parsed), conform(unparsed)], how="vertical").sort("line", maintain_order=True)
+    return events.with_columns(source=pl.lit(source), format=pl.lit(fmt))
+
+
+def _empty_rows() -> dict[str, list]:
+    return {"line": [], **{c: [] for c in FIELDS.values()}, "kind": []}
+
+
+def _add_object(rows: dict[str, list], line: int, obj: dict) -> None:
+    rows["line"].append(line)
+    for name, col in FIELDS.items():
+        rows[col].append(field_text(obj.get(name)))
+    rows["kind"].append(None)
+
+
+def _add_unparsed(rows: dict[str, list], line: int, raw: str) -> None:
+    rows["line"].append(line)
+    for col in FIELDS.values():
+        rows[col].append(raw if col == "text" else None)
+    rows["kind"].append("unparsed")
+
+
+def _decode_one(rows: dict[str, list], line: int, raw: str) -> None:
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        obj = None
+    if isinstance(obj, dict):
+        _add_object(rows, line, obj)
+    else:
+        _add_unparsed(rows, line, raw)
+
+
+def _pretty_records(df: pl.DataFrame) -> pl.DataFrame:
+    """`json-pretty`: an object spans lines from `{` to `}` → one record per object."""
+    start = pl.col("raw").str.strip_chars() == "{"
+    return (
+        df.with_columns(_rec=start.cast(pl.Int64).cum_sum())
+        .group_by("_rec", maintain_order=True)
+        .agg(pl.col("line").first(), pl.col("raw").str.join("\n"))
+        .drop("_rec")
+    )
+
+
+def parse(source: InputFile) -> ParsedSource:
+    lines, n_lines, notes = decode_lines(source.data)
+    df = lines.with_columns(pl.col("raw").str.strip_prefix("\x1e").str.strip_chars())  # json-seq RS
+    df = df.filter(pl.col("raw") != "")
+    if df.height and df["raw"][0] == "{":
+        df = _pretty_records(df)
+        notes.append("json-pretty records (one object spread over lines)")
+
+    is_obj = pl.col("raw").str.starts_with("{") & pl.col("raw").str.ends_with("}")
+    # A byte-array MESSAGE does not fit the bulk struct; send it straight to orjson.
+    bulk_ok = is_obj & ~pl.col("raw").str.contains(r'"MESSAGE"\s*:\s*\[')
+    bulk = df.filter(bulk_ok)
+    slow = df.filter(~bulk_ok)
+
+    rows = _empty_rows()
+    frames: list[pl.DataFrame] = []
+    for offset in range(0, bulk.height, _CHUNK):
+        chunk = bulk.slice(offset, _CHUNK)
+        try:
+            decoded = chunk["raw"].str.json_decode(_STRUCT)
+        except pl.exceptions.PolarsError:
+            for line, raw in chunk.iter_rows():
+                _decode_one(rows, line, raw)
+            continue
+        part = decoded.struct.unnest().rename(FIELDS).with_columns(
+            line=chunk["line"], kind=pl.lit(None, dtype=pl.String)
+        )
+        frames.append(part)
+    for line, raw in slow.iter_rows():
+        if raw.startswith("{"):
+            _decode_one(rows, line, raw)
+        else:
+            _add_unparsed(rows, line, raw)
+
+    columns = ["line", *FIELDS.values(), "kind"]
+    frames.append(pl.DataFrame(rows, schema={"line": pl.Int64, **{c: pl.String for c in columns[1:]}}))
+    merged = pl.concat([f.select(columns) for f in frames], how="vertical")
+    events = journal_fields_frame(merged.to_dict(as_series=True), source=source.name, fmt=FORMAT)
+
+    unparsed = int((events["kind"] == "unparsed").sum()) if events.height else 0
+    if unparsed:
+        notes.append(f"{unparsed} line(s) are not JSON objects")
+    return ParsedSource(source=source.name, format=FORMAT, events=events, lines=n_lines, notes=notes,
+                        mtime=source.mtime())
+
+
+def sniff(path: Path, head: bytes) -> float:
+    if not head:
+        return 0.0
+    lines = [line.lstrip("\x1e").strip() for line in head_lines(head, limit=20)]
+    if not lines:
+        return 0.0
+    if lines[0] == "{":  # json-pretty
+        text = head.decode("utf-8", errors="replace")
+        return 0.9 if '"__REALTIME_TIMESTAMP" :' in text or '"__CURSOR" :' in text else 0.0
+    objects = with_time = with_message = 0
+    for line in lines:
+        if not line.startswith("{"):
+            continue
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if not isinstance(obj, dict):
+            continue
+        objects += 1
+        with_time += "__REALTIME_TIMESTAMP" in obj
+        with_message += "MESSAGE" in obj
+    if not objects or objects * 2 < len(lines):
+        return 0.0
+    if with_time * 2 >= objects:
+        return 0.95
+    if with_message * 2 >= objects:
+        return 0.6  # MESSAGE alone: a journal-ish JSON without its cursor fields
+    return 0.0
