@@ -105,7 +105,8 @@ def main() -> None:
     sessions.json, puts every event on one UTC timeline and judges it.
     \b
       moltdiag timeline PATH...   the correlated timeline
-      moltdiag check PATH...      findings: unexplained resets, replayed interactions
+      moltdiag check PATH...      findings: unexplained resets, replayed interactions, flapping …
+      moltdiag rules list|test    the rule catalogue and its samples
     \b
     PATH may be a file, a directory (read recursively, formats sniffed), a .gz/.bz2/.xz
     file, or - for standard input.
@@ -210,24 +211,98 @@ def render_table_to(tl, events, utc, console):
 @main.command(epilog=CHECK_EXAMPLES)
 @_common
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("--daily-hour", type=click.IntRange(0, 23), default=4, show_default=True,
-              help="Hour (host-local) of the daily session reset (session.reset.atHour).")
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False),
+              help="Directory of extra <id>.toml rules (a shipped id is replaced). Repeatable.")
+@click.option("--daily-hour", type=click.IntRange(0, 23), help="Hour (host-local) of the daily session reset "
+              "(session.reset.atHour; default 4).")
 @click.option("--idle-minutes", type=click.IntRange(1), help="session.reset.idleMinutes, if your config sets one.")
 @click.option("--fail-on", type=click.Choice(["info", "warning", "high"]), default="info", show_default=True,
               help="Lowest severity that makes the exit status 1.")
-def check(paths, tz, year, flap_gap, fmt, daily_hour, idle_minutes, fail_on):
-    """Judge the inputs: flag unexplained session resets and replayed interactions."""
+def check(paths, tz, year, flap_gap, fmt, rule_dirs, daily_hour, idle_minutes, fail_on):
+    """Judge the inputs with the rule catalogue: unexplained resets, replayed interactions, flapping …"""
     from moltdiag.render.check import render_table, write_json
-    from moltdiag.rules import SEVERITIES, ResetParams, run_rules
+    from moltdiag.rules import SEVERITIES, evaluate, override_params
 
+    rules = _load_rules(rule_dirs)
+    override_params(rules, "reset_cause", daily_hour=daily_hour, idle_minutes=idle_minutes)
     tl = _build(paths, tz, year, flap_gap)
-    findings = run_rules(tl, ResetParams(daily_hour=daily_hour, idle_minutes=idle_minutes))
+    run = evaluate(rules, tl)
     if fmt == "json":
-        write_json(tl, findings)
+        write_json(tl, run)
     else:
-        render_table(tl, findings)
+        render_table(tl, run)
     threshold = SEVERITIES.index(fail_on)
-    if any(SEVERITIES.index(f.severity) >= threshold for f in findings):
+    if any(SEVERITIES.index(f.severity) >= threshold for f in run.findings):
+        sys.exit(EXIT_FINDINGS)
+
+
+def _load_rules(rule_dirs=()):
+    from moltdiag.rules import RuleError, load_rules
+
+    try:
+        return load_rules(list(rule_dirs))
+    except RuleError as exc:
+        click.echo(f"moltdiag: error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+
+
+RULES_EXAMPLES = """
+\b
+Examples:
+  moltdiag rules list
+  moltdiag rules list --format json | jq -r '.[].id'
+  moltdiag rules test
+  moltdiag rules test --rules ./my-rules
+"""
+
+
+@main.group(epilog=RULES_EXAMPLES)
+def rules():
+    """The rule catalogue: list it, run its samples."""
+
+
+@rules.command("list", epilog=RULES_EXAMPLES)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False), help="Extra rule directory.")
+def rules_list(fmt, rule_dirs):
+    """Show every rule: id, severity, sources it needs, title."""
+    catalogue = _load_rules(rule_dirs)
+    if fmt == "json":
+        import orjson
+
+        sys.stdout.buffer.write(orjson.dumps([
+            {"id": r.id, "title": r.title, "severity": r.severity, "status": r.status, "needs": list(r.needs),
+             "correlate": r.correlate["type"], "path": r.path, "positive_samples": len(r.positive),
+             "negative_samples": len(r.negative)}
+            for r in catalogue
+        ], option=orjson.OPT_INDENT_2) + b"\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"moltdiag rules — {len(catalogue)} rules")
+    for col in ("id", "severity", "needs", "correlate", "title"):
+        table.add_column(col, overflow="fold")
+    for r in catalogue:
+        table.add_row(r.id, r.severity, ", ".join(r.needs), r.correlate["type"], r.title)
+    Console().print(table)
+
+
+@rules.command("test", epilog=RULES_EXAMPLES)
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False), help="Extra rule directory.")
+def rules_test(rule_dirs):
+    """Run every rule's positive and negative samples; exit 1 if any fails."""
+    from moltdiag.rules.selftest import run_samples
+
+    failed = total = 0
+    for rule in _load_rules(rule_dirs):
+        for result in run_samples(rule):
+            total += 1
+            mark = "ok  " if result.ok else "FAIL"
+            failed += not result.ok
+            click.echo(f"{mark} {result.rule} {result.polarity}: {result.name} — {result.detail}")
+    click.echo(f"{total - failed} passed, {failed} failed")
+    if failed:
         sys.exit(EXIT_FINDINGS)
 
 

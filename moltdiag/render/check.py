@@ -1,23 +1,55 @@
-"""Render `check` results: findings for people (rich) or as one JSON document."""
+"""Render `check` results: findings and the summary, for people (rich) or as one JSON document."""
 
 from __future__ import annotations
 
 import sys
+from collections import Counter
+from datetime import datetime
 from typing import IO
 
 import orjson
+import polars as pl
 
 from moltdiag.correlate.timeline import Timeline
 from moltdiag.render.timeline import short_source
-from moltdiag.rules.finding import Finding, iso_z
+from moltdiag.rules.engine import RuleRun
+from moltdiag.rules.finding import iso_z
+
+BUSIEST = 5
 
 
-def check_document(tl: Timeline, findings: list[Finding]) -> dict:
+def summary(tl: Timeline, run: RuleRun) -> dict:
+    events = tl.events
+    timed = events.filter(pl.col("ts").is_not_null())
+    kinds = dict(sorted(Counter(events["kind"].to_list()).items(), key=lambda kv: (-kv[1], kv[0])))
+    per_rule = dict(sorted(Counter(f.rule for f in run.findings).items()))
+    busiest = []
+    if timed.height:
+        buckets = (
+            timed.filter(pl.col("kind") != "unparsed")
+            .group_by(pl.col("ts").dt.truncate("5m").alias("bucket"))
+            .agg(events=pl.len(), closes=(pl.col("kind") == "ws_close").sum())
+            .sort(["events", "bucket"], descending=[True, False])
+            .head(BUSIEST)
+        )
+        busiest = [{"start": iso_z(r["bucket"]), "events": r["events"], "closes": r["closes"]}
+                   for r in buckets.iter_rows(named=True)]
     return {
-        "findings": [f.to_dict() for f in findings],
-        "inputs": [
-            {k: v for k, v in row.items()} for row in tl.input_rows()
-        ],
+        "time_range": {"first": iso_z(timed["ts"].min()) if timed.height else None,
+                       "last": iso_z(timed["ts"].max()) if timed.height else None},
+        "events": events.height,
+        "kinds": kinds,
+        "findings_per_rule": per_rule,
+        "rules_evaluated": run.evaluated,
+        "rules_not_evaluated": [{"rule": r, "reason": why} for r, why in run.not_evaluated],
+        "busiest_5min": busiest,
+    }
+
+
+def check_document(tl: Timeline, run: RuleRun) -> dict:
+    return {
+        "findings": [f.to_dict() for f in run.findings],
+        "inputs": [{k: v for k, v in row.items()} for row in tl.input_rows()],
         "skipped": [{"source": s.source, "reason": s.reason} for s in tl.skipped],
         "tz": {"offset": tl.clock.offset_label, "how": tl.clock.how},
         "flap_windows": [
@@ -30,15 +62,16 @@ def check_document(tl: Timeline, findings: list[Finding]) -> dict:
              "previous_session_id": r["prev_session_id"], "opened_by": r["first_user_kind"]}
             for r in tl.lifetimes.iter_rows(named=True)
         ],
+        "summary": summary(tl, run),
     }
 
 
-def write_json(tl: Timeline, findings: list[Finding], out: IO[bytes] | None = None) -> None:
+def write_json(tl: Timeline, run: RuleRun, out: IO[bytes] | None = None) -> None:
     out = out or sys.stdout.buffer
-    out.write(orjson.dumps(check_document(tl, findings), option=orjson.OPT_INDENT_2) + b"\n")
+    out.write(orjson.dumps(check_document(tl, run), option=orjson.OPT_INDENT_2) + b"\n")
 
 
-def render_table(tl: Timeline, findings: list[Finding], console=None) -> None:
+def render_table(tl: Timeline, run: RuleRun, console=None) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.panel import Panel
@@ -46,18 +79,31 @@ def render_table(tl: Timeline, findings: list[Finding], console=None) -> None:
 
     console = console or Console()
     zone = tl.clock.offset_label
+    local = tl.clock.local_label
+    facts = summary(tl, run)
     console.print(f"[bold]moltdiag check[/] — times in {zone}; clock: {escape(tl.clock.how)}")
+    first, last = facts["time_range"]["first"], facts["time_range"]["last"]
+    if first:
+        console.print(f"  events {facts['events']} from {local(_parse(first), '%Y-%m-%d %H:%M:%S')} "
+                      f"to {local(_parse(last), '%Y-%m-%d %H:%M:%S')}")
     for p in tl.inputs:
-        console.print(escape(f"  input {p.source} [{p.format}]: {p.lines} lines, {p.event_count} events, {p.unparsed} unparsed"))
+        console.print(escape(f"  input {p.source} [{p.format}]: {p.lines} lines, {p.event_count} events, "
+                             f"{p.unparsed} unparsed"))
     for s in tl.skipped:
         console.print(escape(f"  skipped {s.source}: {s.reason}"))
+    notable = {k: v for k, v in facts["kinds"].items() if k not in ("other",)}
+    console.print("  kinds: " + escape(", ".join(f"{k} {v}" for k, v in notable.items())))
+    if facts["busiest_5min"]:
+        console.print("  busiest 5 min: " + ", ".join(
+            f"{local(_parse(b['start']), '%m-%d %H:%M')} ({b['events']} events, {b['closes']} closes)"
+            for b in facts["busiest_5min"][:3]))
     if tl.flaps.height:
         flaps = Table(title="flap windows", title_justify="left")
         for col in ("#", "channel", f"start ({zone})", f"end ({zone})", "closes", "resumes", "reconnects", "codes"):
             flaps.add_column(col)
         for w in tl.flaps.iter_rows(named=True):
-            flaps.add_row(str(w["window"]), w["channel"], tl.clock.local_label(w["start"], "%Y-%m-%d %H:%M:%S"),
-                          tl.clock.local_label(w["end"], "%H:%M:%S"), str(w["closes"]), str(w["resumes"]),
+            flaps.add_row(str(w["window"]), w["channel"], local(w["start"], "%m-%d %H:%M:%S"),
+                          local(w["end"], "%H:%M:%S"), str(w["closes"]), str(w["resumes"]),
                           str(w["reconnects"]), ", ".join(map(str, w["codes"])))
         console.print(flaps)
     if tl.lifetimes.height:
@@ -65,21 +111,24 @@ def render_table(tl: Timeline, findings: list[Finding], console=None) -> None:
         for col in ("session", "key", f"start ({zone})", "opened by", "previous"):
             sessions.add_column(col)
         for r in tl.lifetimes.iter_rows(named=True):
-            sessions.add_row(r["session_id"][:8], r["session_key"] or "?", tl.clock.local_label(r["start"], "%Y-%m-%d %H:%M:%S"),
+            sessions.add_row(r["session_id"][:8], escape(r["session_key"] or "?"), local(r["start"], "%m-%d %H:%M:%S"),
                              r["first_user_kind"] or "-", (r["prev_session_id"] or "-")[:8])
         console.print(sessions)
-    if not findings:
+    for rule_id, why in run.not_evaluated:
+        console.print(escape(f"  not evaluated: {rule_id} — {why}"), style="dim")
+    if not run.findings:
         console.print("[green]no findings[/]")
         return
     colours = {"high": "red", "warning": "yellow", "info": "blue"}
-    for f in findings:
-        body = [f"[bold]{escape(f.summary)}[/]", ""]
-        body.append("[bold]evidence[/]")
+    for f in run.findings:
+        body = [f"[bold]{escape(f.summary)}[/]", "", "[bold]evidence[/]"]
         for e in f.evidence:
-            local = tl.clock.localize(_parse(e["ts"])).strftime("%H:%M:%S.%f")[:-3] if e["ts"] else "?"
+            stamp = tl.clock.localize(_parse(e["ts"])).strftime("%H:%M:%S.%f")[:-3] if e["ts"] else "?"
             text = " ".join((e["text"] or "").split())
             text = text if len(text) <= 120 else text[:119] + "…"
-            body.append(escape(f"  {local}  {short_source(e['source'])}:{e['line']}  {e['kind']}  {text}"))
+            body.append(escape(f"  {stamp}  {short_source(e['source'])}:{e['line']}  {e['kind']}  {text}"))
+        if f.facts.get("evidence_trimmed"):
+            body.append(f"  … {f.facts['evidence_trimmed']} more matching events")
         if f.ruled_out:
             body.append("[bold]ruled out[/]")
             body.extend(escape(f"  - {r}") for r in f.ruled_out)
@@ -88,9 +137,9 @@ def render_table(tl: Timeline, findings: list[Finding], console=None) -> None:
             body.extend(escape(f"  - {b}") for b in f.blind_spots)
         console.print(Panel("\n".join(body), title=f"{f.severity.upper()} {f.rule} {f.id}",
                             border_style=colours.get(f.severity, "white"), title_align="left"))
+    counts = ", ".join(f"{rule} {n}" for rule, n in facts["findings_per_rule"].items())
+    console.print(f"[bold]{len(run.findings)} finding(s)[/]: {counts}")
 
 
-def _parse(iso: str):
-    from datetime import datetime
-
+def _parse(iso: str) -> datetime:
     return datetime.fromisoformat(iso.replace("Z", "+00:00"))

@@ -1,20 +1,28 @@
-"""Rules: each turns the correlated timeline into findings with evidence, ruled-out causes and blind spots."""
+"""Rules as data: `catalogue/<id>.toml` files compiled to Polars by engine.py.
+
+model.py loads and validates rule files, engine.py runs them over a Timeline,
+checks/ holds the Python a rule file may name, selftest.py runs the samples each
+rule file carries.
+"""
 
 from __future__ import annotations
 
 from moltdiag.correlate.timeline import Timeline
-from moltdiag.rules.finding import SEVERITIES, Finding
-from moltdiag.rules.unexplained_reset import REPLAY_RULE_ID, RULE_ID, ResetParams, classify_resets
-
-CATALOGUE = {
-    RULE_ID: "A session started and nothing in the inputs explains it, or a command reset ran during gateway instability",
-    REPLAY_RULE_ID: "A /new or /reset ran from an interaction created long before it was processed",
-}
+from moltdiag.rules.engine import RuleRun, evaluate
+from moltdiag.rules.finding import Finding
+from moltdiag.rules.model import SEVERITIES, Rule, RuleError, load_rules
 
 
-def run_rules(tl: Timeline, reset_params: ResetParams | None = None) -> list[Finding]:
-    findings = classify_resets(tl, reset_params)
-    return sorted(findings, key=lambda f: (f.ts, f.rule))
+def override_params(rules: list[Rule], check: str, **params) -> None:
+    """Set parameters of every rule backed by `check` (CLI flags beat rule files)."""
+    for rule in rules:
+        if rule.correlate.get("check") == check:
+            rule.correlate.setdefault("params", {}).update({k: v for k, v in params.items() if v is not None})
 
 
-__all__ = ["CATALOGUE", "SEVERITIES", "Finding", "ResetParams", "run_rules"]
+def run_rules(tl: Timeline, rules: list[Rule] | None = None) -> list[Finding]:
+    return evaluate(rules if rules is not None else load_rules(), tl).findings
+
+
+__all__ = ["SEVERITIES", "Finding", "Rule", "RuleError", "RuleRun", "evaluate", "load_rules", "override_params",
+           "run_rules"]

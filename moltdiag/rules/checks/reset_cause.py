@@ -1,4 +1,4 @@
-"""unexplained-reset and replayed-interaction: why did each session start?
+"""Check `reset_cause` behind unexplained-reset.toml and replayed-interaction.toml: why did each session start?
 
 For every session lifetime the classifier looks for a cause in the evidence, in this order
 (spec: openclaw-events.md §3.2, §4.2, §5):
@@ -40,6 +40,8 @@ REPLAY_RULE_ID = "replayed-interaction"
 
 @dataclass
 class ResetParams:
+    """Thresholds; rule files set them under [correlate.params], CLI flags override."""
+
     daily_hour: int = 4  # OpenClaw's default session.reset.atHour
     idle_minutes: int | None = None  # session.reset.idleMinutes, when the user's config sets one
     flap_margin: timedelta = timedelta(seconds=30)
@@ -289,3 +291,20 @@ def _evidence(events, life, flap, listener, start) -> list[dict]:
     if listener:
         pred = pred | ((pl.col("source") == listener["source"]) & (pl.col("line") == listener["line"]))
     return evidence_rows(events, pred, limit=16)
+
+
+def run(tl: Timeline, rule=None, params: dict | None = None) -> list[Finding]:
+    """Entry point for the rule engine: findings of both rules this check serves."""
+    params = dict(params or {})
+    for key in ("flap_margin", "fresh_within", "replay_after", "bracket_slack", "command_log_within"):
+        if isinstance(params.get(key), str):
+            from moltdiag.rules.model import parse_duration
+
+            params[key] = parse_duration(params[key], f"{getattr(rule, 'path', 'reset_cause')}: params.{key}")
+    known = {k: v for k, v in params.items() if k in ResetParams.__dataclass_fields__}
+    # Two rule files name this check: classify once per timeline and parameter set.
+    key = tuple(sorted((k, str(v)) for k, v in known.items()))
+    cache = tl.__dict__.setdefault("_reset_cause_cache", {})
+    if key not in cache:
+        cache[key] = classify_resets(tl, ResetParams(**known))
+    return cache[key]
