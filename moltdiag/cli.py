@@ -42,9 +42,10 @@ Examples:
   moltdiag check fixtures/discord-reset-3106/
   moltdiag check journal.txt sessions/ --format json | jq '.findings[].summary'
   moltdiag check journal.txt sessions/ --daily-hour 4 --idle-minutes 120
+  moltdiag check bundle/ --fail-on high      # exit 1 only for high-severity findings
 \b
-Exit status: 0 no findings, 1 findings (at or above --fail-on), 2 usage error or
-unreadable input, 3 internal error.
+Exit status: 0 no findings, 1 findings (at or above --fail-on; never with
+--fail-on none), 2 usage error or unreadable input, 3 internal error.
 """
 
 
@@ -216,8 +217,8 @@ def render_table_to(tl, events, utc, console):
 @click.option("--daily-hour", type=click.IntRange(0, 23), help="Hour (host-local) of the daily session reset "
               "(session.reset.atHour; default 4).")
 @click.option("--idle-minutes", type=click.IntRange(1), help="session.reset.idleMinutes, if your config sets one.")
-@click.option("--fail-on", type=click.Choice(["info", "warning", "high"]), default="info", show_default=True,
-              help="Lowest severity that makes the exit status 1.")
+@click.option("--fail-on", type=click.Choice(["info", "warning", "high", "none"]), default="info", show_default=True,
+              help="Lowest severity that makes the exit status 1 (none: exit 0 whatever is found).")
 def check(paths, tz, year, flap_gap, fmt, rule_dirs, daily_hour, idle_minutes, fail_on):
     """Judge the inputs with the rule catalogue: unexplained resets, replayed interactions, flapping …"""
     from moltdiag.render.check import render_table, write_json
@@ -231,6 +232,8 @@ def check(paths, tz, year, flap_gap, fmt, rule_dirs, daily_hour, idle_minutes, f
         write_json(tl, run)
     else:
         render_table(tl, run)
+    if fail_on == "none":
+        return
     threshold = SEVERITIES.index(fail_on)
     if any(SEVERITIES.index(f.severity) >= threshold for f in run.findings):
         sys.exit(EXIT_FINDINGS)

@@ -251,3 +251,30 @@ def test_gzip_input(tmp_path):
 def test_bad_tz_is_a_usage_error():
     result = CliRunner().invoke(main, ["timeline", str(SEED), "--tz", "Mars/Olympus"])
     assert result.exit_code == 2 and "--tz" in result.output
+
+
+def test_fail_on_sets_the_exit_status():
+    # The seed has high (unexplained-reset) and warning (flapping) findings.
+    assert CliRunner().invoke(main, ["check", str(SEED), "--fail-on", "high"]).exit_code == 1
+    assert CliRunner().invoke(main, ["check", str(SEED), "--fail-on", "none"]).exit_code == 0
+    long_session = FIXTURES / "controls" / "long-session"
+    assert CliRunner().invoke(main, ["check", str(long_session), "--fail-on", "info"]).exit_code == 0
+
+
+def test_check_summary_counts_kinds_rules_and_busiest_buckets():
+    _, doc = _check_json(SEED)
+    summary = doc["summary"]
+    assert summary["kinds"]["ws_close"] == 8 and summary["kinds"]["slow_listener"] == 1
+    assert summary["findings_per_rule"]["unexplained-reset"] == 1
+    assert summary["busiest_5min"][0]["start"] == "2026-01-28T02:05:00.000Z"
+    assert summary["busiest_5min"][0]["closes"] == 8
+    assert summary["time_range"]["last"] == "2026-01-28T02:09:38.000Z"
+
+
+def test_rules_without_their_sources_are_reported_not_silently_skipped(tmp_path):
+    journal_only = tmp_path / "journal.txt"
+    journal_only.write_bytes((SEED / "journal.txt").read_bytes())
+    code, doc = _check_json(journal_only, extra=("--year", "2026", "--tz", "-06:00"))
+    not_run = {r["rule"]: r["reason"] for r in doc["summary"]["rules_not_evaluated"]}
+    assert "unexplained-reset" in not_run and "transcript" in not_run["unexplained-reset"]
+    assert "carbon-stale-ack-loop" in {f["rule"] for f in doc["findings"]}
