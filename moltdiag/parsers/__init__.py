@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import hashlib
 import importlib
 import lzma
 import sys
@@ -45,13 +46,16 @@ def parser_modules() -> list[ModuleType]:
 def read_input(path: str) -> InputFile:
     """Read one file (or stdin for '-') into memory, decompressing by suffix."""
     if path == "-":
-        return InputFile(name="<stdin>", data=sys.stdin.buffer.read(), path=None)
+        data = sys.stdin.buffer.read()
+        return InputFile(name="<stdin>", data=data, path=None, raw_size=len(data),
+                         raw_sha256=hashlib.sha256(data).hexdigest())
     p = Path(path)
     try:
         data = p.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
     name = path
+    raw_size, raw_sha256 = len(data), hashlib.sha256(data).hexdigest()
     decompress = _DECOMPRESSORS.get(p.suffix.lower())
     if p.suffix.lower() == ".zst":
         raise InputError(f"{path}: zstd input needs the optional 'zstandard' package; decompress with `zstd -d` first")
@@ -60,7 +64,7 @@ def read_input(path: str) -> InputFile:
             data = decompress(data)
         except Exception as exc:  # corrupt archives raise several exception types
             raise InputError(f"{path}: cannot decompress {p.suffix} data: {exc}") from None
-    return InputFile(name=name, data=data, path=p)
+    return InputFile(name=name, data=data, path=p, raw_size=raw_size, raw_sha256=raw_sha256)
 
 
 def _logical_path(inp: InputFile) -> Path:
@@ -83,7 +87,7 @@ def parse_file(inp: InputFile, *, explicit: bool = True, modules: list[ModuleTyp
     """Parse one input; an unrecognised explicit file is an error, one found in a directory is None."""
     if not inp.data.strip():
         return ParsedSource(source=inp.name, format="empty", events=_empty(), lines=0,
-                            notes=["empty file"], mtime=inp.mtime())
+                            notes=["empty file"], mtime=inp.mtime(), size=inp.raw_size, sha256=inp.raw_sha256)
     module, _ = sniff(inp, modules)
     if module is None:
         if explicit:
@@ -92,6 +96,8 @@ def parse_file(inp: InputFile, *, explicit: bool = True, modules: list[ModuleTyp
         return None
     parsed = module.parse(inp)
     parsed.mtime = inp.mtime()
+    parsed.size = inp.raw_size if inp.raw_size is not None else len(inp.data)
+    parsed.sha256 = inp.raw_sha256 or hashlib.sha256(inp.data).hexdigest()
     return parsed
 
 

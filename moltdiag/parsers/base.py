@@ -32,6 +32,8 @@ class InputFile:
     name: str
     data: bytes
     path: Path | None = None
+    raw_size: int | None = None  # size of the file as given (before decompression)
+    raw_sha256: str | None = None  # its SHA-256, for the report manifest
 
     @property
     def head(self) -> bytes:
@@ -54,6 +56,8 @@ class ParsedSource:
     lines: int  # physical lines (or records) read
     notes: list[str] = field(default_factory=list)  # what the parser assumed, shown to the user
     mtime: float | None = None
+    size: int | None = None  # bytes of the input as given
+    sha256: str | None = None
 
     @property
     def unparsed(self) -> int:
