@@ -30,6 +30,8 @@ Examples:
   moltdiag timeline journal.txt.gz --around "2026-01-27 20:07:41" --window 5m
   moltdiag timeline export.json --kind ws_close,slow_listener --format jsonl > events.jsonl
   journalctl --user -u openclaw-gateway -o short-iso | moltdiag timeline -
+  moltdiag timeline bundle/ --format parquet -o events.parquet
+  moltdiag timeline bundle/ --format timesketch > timesketch.jsonl
 \b
 Times are stored in UTC. The table shows the gateway host's zone (from --tz, measured
 from the gateway's own UTC stamps, or inferred by aligning the journal with the
@@ -85,6 +87,11 @@ class _Main(click.Group):
             ctx.exit(EXIT_INPUT)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly, as a SIGPIPE'd tool would.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(141)
         except KeyboardInterrupt:
             click.echo("moltdiag: interrupted", err=True)
             ctx.exit(130)
@@ -150,7 +157,8 @@ def _check_tz(tz: str) -> None:
 
 @main.command(epilog=TIMELINE_EXAMPLES)
 @_common
-@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "csv", "parquet", "timesketch"]), default="table",
+              show_default=True, help="parquet needs -o FILE.")
 @click.option("--utc", is_flag=True, help="Show UTC instead of the host zone.")
 @click.option("--since", metavar="TIME", help="Only events at or after TIME.")
 @click.option("--until", metavar="TIME", help="Only events at or before TIME.")
@@ -165,6 +173,8 @@ def timeline(paths, tz, year, flap_gap, fmt, utc, since, until, around, window, 
     from moltdiag.render.timeline import render
     from moltdiag.schema import KINDS
 
+    if fmt == "parquet" and not output:
+        raise click.UsageError("--format parquet writes a binary file: give -o FILE")
     tl = _build(paths, tz, year, flap_gap)
     events = tl.events
     wanted = [k.strip() for group in kinds for k in group.split(",") if k.strip()]

@@ -278,3 +278,25 @@ def test_rules_without_their_sources_are_reported_not_silently_skipped(tmp_path)
     not_run = {r["rule"]: r["reason"] for r in doc["summary"]["rules_not_evaluated"]}
     assert "unexplained-reset" in not_run and "transcript" in not_run["unexplained-reset"]
     assert "carbon-stale-ack-loop" in {f["rule"] for f in doc["findings"]}
+
+
+def test_timeline_exports_parquet_and_timesketch(tmp_path):
+    out = tmp_path / "events.parquet"
+    result = CliRunner().invoke(main, ["timeline", str(SEED), "--format", "parquet", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    frame = pl.read_parquet(out)
+    assert frame.schema["ts"] == pl.Datetime("us", "UTC")
+    assert frame.filter(pl.col("kind") == "slow_listener")["ts"][0] == _utc(2026, 1, 28, 2, 7, 45)
+
+    sketch = CliRunner().invoke(main, ["timeline", str(SEED), "--format", "timesketch", "--kind", "ws_close"])
+    rows = [json.loads(line) for line in sketch.output.splitlines()]
+    assert len(rows) == 8
+    first = rows[0]
+    assert first["datetime"] == "2026-01-28T02:05:10.000000Z"
+    assert first["timestamp"] == 1769565910000000
+    assert first["timestamp_desc"] == "Journal Entry Time" and first["message"].startswith("[ws_close]")
+
+
+def test_parquet_needs_an_output_file():
+    result = CliRunner().invoke(main, ["timeline", str(SEED), "--format", "parquet"])
+    assert result.exit_code == 2 and "-o FILE" in result.output

@@ -31,6 +31,25 @@ def write_csv(events: pl.DataFrame, out: IO[bytes]) -> None:
     out.write(machine_frame(events).write_csv().encode())
 
 
+def write_parquet(events: pl.DataFrame, out: IO[bytes]) -> None:
+    """Typed columns as they are (ts stays a UTC timestamp), readable by Polars, DuckDB, Spark."""
+    schema.public(events).write_parquet(out)
+
+
+def write_timesketch(events: pl.DataFrame, out: IO[bytes]) -> None:
+    """Timesketch JSONL: message, datetime (ISO-8601), timestamp (µs), timestamp_desc, plus our fields."""
+    frame = machine_frame(events).with_columns(
+        message=pl.format("[{}] {}", pl.col("kind"), pl.col("text").fill_null("")),
+        datetime=pl.col("ts"),
+        timestamp=schema.public(events)["ts"].dt.epoch("us"),
+        timestamp_desc=pl.when(pl.col("format") == "transcript").then(pl.lit("Transcript Entry Time"))
+        .when(pl.col("format").str.starts_with("journald")).then(pl.lit("Journal Entry Time"))
+        .otherwise(pl.lit("Event Time")),
+    )
+    for row in frame.iter_rows(named=True):
+        out.write(orjson.dumps(row) + b"\n")
+
+
 def _detail(row: dict) -> str:
     kind = row["kind"]
     if kind == "ws_close" and row["code"] is not None:
@@ -118,5 +137,9 @@ def render(tl: Timeline, events: pl.DataFrame, fmt: str, *, utc: bool = False, o
         write_jsonl(events, out)
     elif fmt == "csv":
         write_csv(events, out)
+    elif fmt == "parquet":
+        write_parquet(events, out)
+    elif fmt == "timesketch":
+        write_timesketch(events, out)
     else:
         render_table(tl, events, utc=utc)
