@@ -59,7 +59,7 @@ def test_seed_verdict_fresh_native_command_during_flapping():
     assert code == 1
     rules = sorted(f["rule"] for f in doc["findings"])
     # The flapping itself is reported too; the reset is a fresh command, not a replay.
-    assert rules == ["carbon-stale-ack-loop", "reconnect-storm", "unexplained-reset"]
+    assert rules == ["carbon-stale-ack-loop", "reconnect-storm", "slow-listener", "unexplained-reset"]
     finding = next(f for f in doc["findings"] if f["rule"] == "unexplained-reset")
     expected = EXPECTED["discord-reset-3106"]
     new_id = [s for s in expected["sessions"] if s["role"].startswith("new")][0]["session_id"]
