@@ -70,6 +70,7 @@ KINDS: dict[str, str] = {
     "command_refused": "a /new or /reset refused for an unauthorised sender",
     "session_start": "transcript header: a session id begins",
     "session_archive": "transcript archived (.reset. / .deleted. / .bak.)",
+    "session_reset": "reset event inside a stable-id transcript (reason new/reset/idle/daily)",
     "session_store_entry": "sessions.json entry: key -> current session id",
     "reset_prompt": "the bare-reset prompt: /new or /reset was executed",
     "reset_notice": "✅ New session started notice mirrored into the transcript",

@@ -300,3 +300,13 @@ def test_timeline_exports_parquet_and_timesketch(tmp_path):
 def test_parquet_needs_an_output_file():
     result = CliRunner().invoke(main, ["timeline", str(SEED), "--format", "parquet"])
     assert result.exit_code == 2 and "-o FILE" in result.output
+
+
+def test_current_era_sqlite_store_resets_are_explained():
+    store = FIXTURES / "openclaw-2026.9-sqlite"
+    code, doc = _check_json(store)
+    assert not [f for f in doc["findings"] if f["rule"] == "unexplained-reset"]
+    main_key = [s for s in doc["sessions"] if s["session_key"] == "agent:main:main"]
+    assert len({s["session_id"] for s in main_key}) == 1  # the id stays stable across resets
+    assert [s["opened_by"] for s in main_key][1:] == ["reset (new)", "reset (reset)"]
+    assert [s["start"] for s in main_key][1:] == ["2026-09-14T09:10:00.012Z", "2026-09-14T09:20:00.009Z"]

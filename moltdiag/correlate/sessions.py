@@ -12,14 +12,16 @@ from __future__ import annotations
 import polars as pl
 
 TRANSCRIPT_KINDS = (
-    "session_start", "reset_prompt", "reset_notice", "user_message", "assistant_message", "tool_result",
+    "session_start", "session_reset", "reset_prompt", "reset_notice", "user_message", "assistant_message", "tool_result",
     "compaction", "model_change", "transcript_entry",
 )
 ACTIVITY_KINDS = ("user_message", "assistant_message", "reset_prompt", "tool_result")
 USER_KINDS = ("user_message", "reset_prompt")
 
 LIFETIME_SCHEMA = {
+    "lifetime_id": pl.String,  # session id, plus #n for the n-th reset inside a stable-id transcript
     "session_id": pl.String,
+    "reset_reason": pl.String,  # reason of the reset event that opened this lifetime (stable-id stores)
     "session_key": pl.String,
     "key_how": pl.String,
     "agent": pl.String,
@@ -50,12 +52,23 @@ def session_lifetimes(events: pl.DataFrame) -> pl.DataFrame:
     if tx.is_empty():
         return pl.DataFrame(schema=LIFETIME_SCHEMA)
     tx = tx.sort("ts", "source", "line")
+    # Stable-id stores (OpenClaw ≥ 2026.9) reset inside one session id: each reset event
+    # starts a new lifetime of the same id.
+    tx = tx.with_columns(
+        _segment=(pl.col("kind") == "session_reset").cast(pl.Int64).cum_sum().over("session_id")
+    ).with_columns(
+        lifetime_id=pl.when(pl.col("_segment") == 0).then(pl.col("session_id"))
+        .otherwise(pl.format("{}#{}", pl.col("session_id"), pl.col("_segment")))
+    )
     is_user = pl.col("kind").is_in(USER_KINDS)
-    life = tx.group_by("session_id", maintain_order=True).agg(
+    begins = pl.col("kind").is_in(["session_start", "session_reset"])
+    life = tx.group_by("lifetime_id", maintain_order=True).agg(
+        session_id=pl.col("session_id").first(),
+        reset_reason=pl.col("stop_reason").filter(pl.col("kind") == "session_reset").first(),
         source=pl.col("source").first(),
         agent=pl.col("source").first().str.extract(r"agents/([^/]+)/", 1).fill_null("main"),
-        start=pl.coalesce(pl.col("ts").filter(pl.col("kind") == "session_start").min(), pl.col("ts").min()),
-        start_line=pl.col("line").filter(pl.col("kind") == "session_start").first(),
+        start=pl.coalesce(pl.col("ts").filter(begins).min(), pl.col("ts").min()),
+        start_line=pl.col("line").filter(begins).first(),
         last_activity=pl.col("ts").filter(pl.col("kind").is_in(ACTIVITY_KINDS)).max(),
         messages=pl.col("kind").is_in(ACTIVITY_KINDS).sum(),
         first_user_kind=pl.col("kind").filter(is_user).first(),

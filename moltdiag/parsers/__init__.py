@@ -19,6 +19,8 @@ from types import ModuleType
 from moltdiag.parsers.base import InputError, InputFile, ParsedSource
 
 PARSER_MODULES = (
+    "sqlite_store",
+    "openclaw_file_log",
     "journald_json",
     "journald_export",
     "transcript",
@@ -92,7 +94,7 @@ def parse_file(inp: InputFile, *, explicit: bool = True, modules: list[ModuleTyp
     if module is None:
         if explicit:
             raise InputError(f"{inp.name}: not a format moltdiag reads (journald text/json/export, "
-                             "OpenClaw transcript, sessions.json, commands.log)")
+                             "OpenClaw file log, transcript, sessions.json, SQLite session store, commands.log)")
         return None
     parsed = module.parse(inp)
     parsed.mtime = inp.mtime()
@@ -113,7 +115,9 @@ def expand_paths(paths: list[str]) -> list[tuple[str, bool]]:
     for path in paths:
         p = Path(path)
         if path != "-" and p.is_dir():
-            files = sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
+            # SQLite's -wal/-shm/-journal companions are read with their database, not alone.
+            files = sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")
+                           and not f.name.endswith(("-wal", "-shm", "-journal")))
             out.extend((str(f), False) for f in files)
         else:
             out.append((path, True))

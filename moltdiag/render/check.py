@@ -59,7 +59,9 @@ def check_document(tl: Timeline, run: RuleRun) -> dict:
         "sessions": [
             {"session_id": r["session_id"], "session_key": r["session_key"], "key_how": r["key_how"],
              "start": iso_z(r["start"]), "last_activity": iso_z(r["last_activity"]),
-             "previous_session_id": r["prev_session_id"], "opened_by": r["first_user_kind"]}
+             "previous_session_id": r["prev_session_id"],
+             "opened_by": f"reset ({r['reset_reason']})" if r["reset_reason"] else r["first_user_kind"],
+             "lifetime_id": r["lifetime_id"]}
             for r in tl.lifetimes.iter_rows(named=True)
         ],
         "summary": summary(tl, run),
@@ -111,11 +113,15 @@ def render_table(tl: Timeline, run: RuleRun, console=None) -> None:
         for col in ("session", "key", f"start ({zone})", "opened by", "previous"):
             sessions.add_column(col)
         for r in tl.lifetimes.iter_rows(named=True):
+            opened = f"reset ({r['reset_reason']})" if r["reset_reason"] else (r["first_user_kind"] or "-")
             sessions.add_row(r["session_id"][:8], escape(r["session_key"] or "?"), local(r["start"], "%m-%d %H:%M:%S"),
-                             r["first_user_kind"] or "-", (r["prev_session_id"] or "-")[:8])
+                             opened, (r["prev_session_id"] or "-")[:8])
         console.print(sessions)
-    for rule_id, why in run.not_evaluated:
-        console.print(escape(f"  not evaluated: {rule_id} — {why}"), style="dim")
+    by_missing: dict[str, list[str]] = {}
+    for rule_id, _ in run.not_evaluated:
+        by_missing.setdefault(", ".join(run.missing_sources.get(rule_id, [])) or "inputs", []).append(rule_id)
+    for missing, ids in by_missing.items():
+        console.print(escape(f"  not evaluated for lack of {missing}: {', '.join(ids)}"), style="dim")
     if not run.findings:
         console.print("[green]no findings[/]")
         return

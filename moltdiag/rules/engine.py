@@ -33,6 +33,7 @@ class RuleRun:
     findings: list[Finding] = field(default_factory=list)
     not_evaluated: list[tuple[str, str]] = field(default_factory=list)
     evaluated: list[str] = field(default_factory=list)
+    missing_sources: dict[str, list[str]] = field(default_factory=dict)  # rule id -> sources it lacked
 
 
 def sources_present(tl: Timeline) -> set[str]:
@@ -261,6 +262,7 @@ def evaluate(rules: list[Rule], tl: Timeline) -> RuleRun:
         findings, reason = run_rule(rule, tl, present)
         if reason:
             run.not_evaluated.append((rule.id, reason))
+            run.missing_sources[rule.id] = [s for s in rule.needs if s not in present]
             continue
         run.evaluated.append(rule.id)
         run.findings.extend(findings)

@@ -35,6 +35,9 @@ from moltdiag.knowledge.snowflake import created_at
 from moltdiag.rules.finding import Finding, evidence_rows, iso_z
 
 RULE_ID = "unexplained-reset"
+# Reasons a stable-id store (OpenClaw ≥ 2026.9) writes on its reset events.
+COMMAND_REASONS = ("new", "reset")
+POLICY_REASONS = ("idle", "daily", "cron-stale")
 REPLAY_RULE_ID = "replayed-interaction"
 
 
@@ -97,7 +100,11 @@ def classify_resets(tl: Timeline, params: ResetParams | None = None) -> list[Fin
             blind.append("no commands.log: who ran a /new or /reset (senderId) cannot be shown; enable the "
                          "command-logger hook, or read the bot reply's interaction_metadata.user in Discord")
 
-        is_command = life["first_user_kind"] == "reset_prompt" or bool(life["reset_notice"])
+        reason = life.get("reset_reason")
+        if reason in POLICY_REASONS:
+            continue  # the store recorded an idle / daily / stale-cron reset itself
+        is_command = (life["first_user_kind"] == "reset_prompt" or bool(life["reset_notice"])
+                      or reason in COMMAND_REASONS)
         flap = window_around(tl.flaps, start, params.flap_margin)
 
         if is_command:
@@ -165,7 +172,7 @@ def classify_resets(tl: Timeline, params: ResetParams | None = None) -> list[Fin
                 findings.append(Finding(
                     rule=RULE_ID, severity="high", ts=start, session_id=sid, cause=cause,
                     summary="; ".join(parts) + ".",
-                    anchor=(life["source"], life["start_line"] or 1),
+                    anchor=(life["source"], _line(life["start_line"])),
                     evidence=evidence, ruled_out=ruled_out, blind_spots=blind, facts=facts,
                 ))
             if replayed:
@@ -175,7 +182,7 @@ def classify_resets(tl: Timeline, params: ResetParams | None = None) -> list[Fin
                              f"{msg_id} created at {local(created)}, {_seconds(age)} earlier"
                              + (f", before the flap window began at {local(flap['start'])}" if flap else "")
                              + ": it was delivered or processed late, not issued at the time of the reset."),
-                    anchor=(life["source"], life["first_user_line"] or 1),
+                    anchor=(life["source"], _line(life["first_user_line"])),
                     evidence=evidence, ruled_out=ruled_out[:-1], blind_spots=blind, facts=facts,
                 ))
             continue
@@ -194,11 +201,15 @@ def classify_resets(tl: Timeline, params: ResetParams | None = None) -> list[Fin
                      f"{life['prev_session_id']} (last activity {local(life['prev_last_activity'])}) and nothing "
                      "in the inputs explains it" + (f"; the gateway was flapping ({local(flap['start'])} – "
                                                      f"{local(flap['end'])})" if flap else "") + "."),
-            anchor=(life["source"], life["start_line"] or 1),
+            anchor=(life["source"], _line(life["start_line"])),
             evidence=evidence, ruled_out=ruled_out, blind_spots=blind,
             facts={"previous_session_id": life["prev_session_id"], "flap_window": _flap_dict(flap)},
         ))
     return findings
+
+
+def _line(value) -> int:
+    return 1 if value is None else int(value)
 
 
 def _explained_without_command(life, params, clock, start, reset_logs, command_logs) -> str | None:
