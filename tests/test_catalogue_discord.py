@@ -245,9 +245,6 @@ def test_duplicate_inbound_ignores_transcript_copies(tmp_path):
     assert {Path(e["source"]).name for f in dups for e in f["evidence"]} == {DUP_FILE.name}
 
 
-@pytest.mark.xfail(reason="transcript parser reads only `[message_id: …]`; builds from 2026-02 put the id in a "
-                          "`Conversation info (untrusted metadata)` JSON block (see README of duplicate-inbound-71911)",
-                   strict=False)
 def test_duplicate_inbound_in_metadata_block_transcripts(tmp_path):
     sid = "d1bb7b1c-0000-4000-8000-000000000001"
     body = ('Conversation info (untrusted metadata):\n```json\n{\n  "message_id": "1497791874088435719",\n'

@@ -410,3 +410,14 @@ def test_sniff_negative():
     # a uuid-named .jsonl that is a cron run log, not a transcript
     cron = b'{"ts":1769540710000,"jobId":"x","action":"finished","status":"ok"}\n'
     assert transcript.sniff(Path(f"{DISCORD_SID}.jsonl"), cron) < 0.5
+
+
+def test_message_id_from_conversation_info_block_of_later_builds():
+    from moltdiag.parsers.transcript import _last_message_id
+
+    text = ('Conversation info (untrusted metadata):\n```json\n{"channel": "discord", "message_id": "1465784686860165696",'
+            ' "chat_type": "channel"}\n```\n\nhello there')
+    assert _last_message_id(text) == "1465784686860165696"
+    assert _last_message_id("plain text without ids") is None
+    # The bracket suffix still wins where both exist.
+    assert _last_message_id(text + "\n[message_id: 42]") == "42"

@@ -272,6 +272,10 @@ RESET_PROMPT_MARKERS = (
 )
 RESET_NOTICE_PREFIX = "✅ New session started"
 _MESSAGE_ID_RE = re.compile(r"\[message_id:\s*([^\]\s]+)\s*\]")
+# Builds from about February 2026 put the id in a fenced JSON block instead (spec §4.7).
+_META_ID_RE = re.compile(
+    r'Conversation info \(untrusted metadata\):\s*```json\s*\{.*?"message_id"\s*:\s*"?([^",\s}]+)', re.S
+)
 
 
 def _content_text(content: Any, *, tool_calls: bool = False) -> str:
@@ -306,7 +310,7 @@ def _content_text(content: Any, *, tool_calls: bool = False) -> str:
 
 
 def _last_message_id(text: str) -> str | None:
-    ids = _MESSAGE_ID_RE.findall(text)
+    ids = _MESSAGE_ID_RE.findall(text) or _META_ID_RE.findall(text)
     return ids[-1] if ids else None
 
 

@@ -53,6 +53,7 @@ def _condition(column: str, op: str, value) -> pl.Expr:
         "lte": lambda: col <= value,
         "lt": lambda: col < value,
         "matches": lambda: col.str.contains(value),
+        "not_matches": lambda: ~col.str.contains(value),
         "is_null": lambda: col.is_null() if value else col.is_not_null(),
     }[op]().fill_null(False)
 

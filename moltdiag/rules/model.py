@@ -12,7 +12,7 @@ Schema (every key is checked; an unknown key is an error naming file and line):
                 blind_spot = "what the rule cannot see when a needed source is absent"
                 helps = [...]; [sources.blind_spots] source = "text"   (optional)
     [match]     kind = "ws_close" | kinds = [...];  where = { field = {op = value} }
-                ops: eq, ne, in, not_in, gte, gt, lte, lt, matches (regex), is_null (bool)
+                ops: eq, ne, in, not_in, gte, gt, lte, lt, matches / not_matches (regex), is_null (bool)
                 [[match.any]] alternatives, each with kind/kinds/where (a row matches any)
     [correlate] type = "each" | "count" | "sequence" | "absence" | "check"
                 each:     merge = "1m"                        (matches closer than this form one finding)
@@ -42,7 +42,7 @@ from moltdiag.schema import EVENT_SCHEMA, KINDS
 SEVERITIES = ("info", "warning", "high")
 SOURCES = ("gateway-log", "transcript", "session-store", "commands-log")
 CORRELATIONS = ("each", "count", "sequence", "absence", "check")
-OPS = ("eq", "ne", "in", "not_in", "gte", "gt", "lte", "lt", "matches", "is_null")
+OPS = ("eq", "ne", "in", "not_in", "gte", "gt", "lte", "lt", "matches", "not_matches", "is_null")
 # Columns a rule may test besides the schema's (computed by the engine).
 EXTRA_FIELDS = ("created_age_ms",)
 
@@ -137,7 +137,7 @@ def _selector(raw: dict, where: str, fields: set[str]) -> Selector:
         for op, value in ops.items():
             if op not in OPS:
                 raise RuleError(f"{where}: unknown operator {op!r} in where.{column} (known: {', '.join(OPS)})")
-            if op == "matches":
+            if op in ("matches", "not_matches"):
                 try:
                     re.compile(value)
                 except re.error as exc:
