@@ -18,7 +18,8 @@ Field mapping:
   arrays JSON-encoded and moved after the strings, so the classifier reads the human
   message first (`heartbeat: started {"intervalMs":1800000}`). A leading `"0"` equal to
   `_meta.name` (a sub-logger's binding JSON) is dropped. A spread-object record (no
-  positional keys) reads `message` first, then its other keys JSON-encoded. Flat shapes: `message` (other keys dropped).
+  positional keys) reads `message` first, then its other keys JSON-encoded. Flat shapes:
+  `message` (other keys dropped).
 - subsystem: `_meta.name` parsed as JSON → `subsystem`, else `module`; flat shapes the
   `subsystem`/`module` field. Root-logger records (`_meta.name` `clawdbot`/`moltbot`/
   `openclaw`: console capture) have none, so their text goes through the console prefix
@@ -40,7 +41,8 @@ Unreadable lines are kept as kind `unparsed` with the raw line as text: non-JSON
 cut-off JSON, and JSON that is not a log record (a transcript or journal line, `[1,2]`).
 
 Speed: lines are decoded in bulk with Polars' parallel NDJSON reader against a fixed
-struct (the whole file in one pass when every line is an object, else in chunks);
+struct (the whole file in one pass, the few non-object lines cut out of its bytes first;
+in chunks when that fails);
 positional keys that hold an object are read with `str.json_path_match`. A chunk that
 fails to decode is bisected; only the offending lines are read with orjson, one by one,
 and only lines orjson rejects become `unparsed`.
