@@ -114,6 +114,7 @@ def main() -> None:
     \b
       moltdiag timeline PATH...   the correlated timeline
       moltdiag check PATH...      findings: unexplained resets, replayed interactions, flapping …
+      moltdiag report PATH...     an incident report for a GitHub issue (redacted)
       moltdiag rules list|test    the rule catalogue and its samples
     \b
     PATH may be a file, a directory (read recursively, formats sniffed), a .gz/.bz2/.xz
@@ -247,6 +248,80 @@ def check(paths, tz, year, flap_gap, fmt, rule_dirs, daily_hour, idle_minutes, f
     threshold = SEVERITIES.index(fail_on)
     if any(SEVERITIES.index(f.severity) >= threshold for f in run.findings):
         sys.exit(EXIT_FINDINGS)
+
+
+REPORT_EXAMPLES = """
+\b
+Examples:
+  moltdiag report fixtures/discord-reset-3106/ -o report.md
+  moltdiag report journal.txt sessions/ --json report.json -o report.md
+  moltdiag report bundle/ --format html -o report.html
+  moltdiag report bundle/ --redaction-map map.json -o report.md   # keep the pseudonym key private
+\b
+Redaction is on by default: message text becomes its length and a short hash,
+secrets are removed, ids, hosts, user names, e-mail addresses, phone numbers and
+IP addresses become consistent pseudonyms. --include-text keeps message text
+(still without secrets); --no-redact turns all of it off.
+"""
+
+
+def _redactor(redact: bool, include_text: bool):
+    if not redact:
+        from moltdiag.render.report import _Plain
+
+        return _Plain()
+    from moltdiag.redact import Redactor
+
+    return Redactor(include_text=include_text)
+
+
+@main.command(epilog=REPORT_EXAMPLES)
+@_common
+@click.option("--format", "fmt", type=click.Choice(["markdown", "html"]), default="markdown", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE (default: stdout).")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the same content as JSON to FILE.")
+@click.option("--redact/--no-redact", default=True, show_default=True, help="Redact secrets, ids, hosts, users, text.")
+@click.option("--include-text", is_flag=True, help="Keep message text (secrets still removed, ids still masked).")
+@click.option("--redaction-map", type=click.Path(dir_okay=False), help="Write original→pseudonym map to FILE (private!).")
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False), help="Extra rule directory.")
+@click.option("--daily-hour", type=click.IntRange(0, 23), help="Hour of the daily session reset (default 4).")
+@click.option("--idle-minutes", type=click.IntRange(1), help="session.reset.idleMinutes, if set.")
+def report(paths, tz, year, flap_gap, fmt, output, json_out, redact, include_text, redaction_map, rule_dirs,
+           daily_hour, idle_minutes):
+    """An incident report that pastes into a GitHub issue as it is (redacted by default)."""
+    import orjson
+
+    from moltdiag.render.report import build_json, build_markdown
+    from moltdiag.rules import evaluate, override_params
+
+    rules = _load_rules(rule_dirs)
+    override_params(rules, "reset_cause", daily_hour=daily_hour, idle_minutes=idle_minutes)
+    tl = _build(paths, tz, year, flap_gap)
+    run = evaluate(rules, tl)
+    red = _redactor(redact, include_text)
+    if redact:
+        red.learn_frame(tl.events)
+    argv = ["moltdiag", *sys.argv[1:]] if sys.argv and sys.argv[0].endswith(("moltdiag", "__main__.py")) else \
+        ["moltdiag", "report", *paths]
+    if fmt == "html":
+        from moltdiag.render.html import build_html
+
+        text = build_html(tl, run, rules, argv, red, redacted=redact)
+    else:
+        text = build_markdown(tl, run, rules, argv, red, redacted=redact)
+    if output:
+        with open(output, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    else:
+        click.echo(text, nl=False)
+    if json_out:
+        with open(json_out, "wb") as handle:
+            handle.write(orjson.dumps(build_json(tl, run, rules, argv, red, redacted=redact),
+                                      option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
+    if redaction_map and redact:
+        with open(redaction_map, "wb") as handle:
+            handle.write(orjson.dumps(red.mapping(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
+        click.echo(f"moltdiag: redaction map written to {redaction_map}: keep it private", err=True)
 
 
 def _load_rules(rule_dirs=()):

@@ -12,7 +12,10 @@ import polars as pl
 
 from moltdiag import __version__
 from moltdiag.correlate.timeline import Timeline
-from moltdiag.render.report import SEVERITY_BADGE, _sorted, incident_window, rule_pack_version, verdict
+from moltdiag.render.report import _sorted, incident_window, rule_pack_version, verdict
+
+# Coloured text instead of emoji: not every machine that opens the file has an emoji font.
+SEVERITY_BADGE = {"high": "HIGH", "warning": "WARNING", "info": "INFO"}
 from moltdiag.rules.engine import RuleRun
 
 WIDTH, LANE_H, LEFT = 1000, 46, 170
@@ -55,8 +58,9 @@ def timeline_svg(tl: Timeline, run: RuleRun) -> str:
     for i in range(6):
         ts = lo + (hi - lo) * i / 5
         x = _x(ts, lo, hi)
+        anchor = "start" if i == 0 else "end" if i == 5 else "middle"
         parts.append(f'<line x1="{x:.1f}" y1="22" x2="{x:.1f}" y2="{height - 18}" stroke="#ddd"/>'
-                     f'<text x="{x:.1f}" y="16" text-anchor="middle">{escape(tl.clock.localize(ts).strftime("%H:%M:%S"))}</text>')
+                     f'<text x="{x:.1f}" y="16" text-anchor="{anchor}">{escape(tl.clock.localize(ts).strftime("%H:%M:%S"))}</text>')
 
     def bar(lane: int, start: datetime, end: datetime, colour: str, label: str, cls: str) -> str:
         start, end = max(start, lo), min(end, hi)
@@ -100,7 +104,7 @@ def build_html(tl: Timeline, run: RuleRun, rules, argv: list[str], red, *, redac
            "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">",
            f"<title>moltdiag incident report</title><style>{CSS}</style></head><body>",
            "<h1>moltdiag incident report</h1>",
-           f"<div class='verdict' id='verdict'>{_inline_md(verdict(tl, run, red))}</div>",
+           f"<div class='verdict' id='verdict'>{_inline_md(_plain_badges(verdict(tl, run, red)))}</div>",
            f"<h2>Incident window <span class='muted'>(times {escape(zone)})</span></h2>",
            f"<div id='timeline'>{timeline_svg(tl, run)}</div>", "<h2>Findings</h2>"]
     if not run.findings:
@@ -136,6 +140,12 @@ def build_html(tl: Timeline, run: RuleRun, rules, argv: list[str], red, *, redac
                    f"<td>{p.unparsed}</td></tr>")
     out.append("</table></body></html>\n")
     return "".join(out)
+
+
+def _plain_badges(text: str) -> str:
+    for emoji in ("🔴 ", "🟠 ", "🔵 "):
+        text = text.replace(emoji, "")
+    return text
 
 
 def _inline_md(text: str) -> str:

@@ -280,8 +280,11 @@ def build_json(tl: Timeline, run: RuleRun, rules, argv: list[str], red=None, *, 
         f["ruled_out"] = [red.text(r) for r in f["ruled_out"]]
         f["blind_spots"] = [red.text(b) for b in f["blind_spots"]]
         for e in f["evidence"]:
-            e["source"] = red.text(e["source"])
-            e["text"] = red.message(e["text"], e["kind"])
+            for key, value in list(e.items()):
+                if key == "text":
+                    e[key] = red.message(value, e["kind"])
+                elif isinstance(value, str) and key not in ("kind", "ts"):
+                    e[key] = _redact_field(red, key, value)
         f["facts"] = _redact_obj(f["facts"], red)
     for i in doc["inputs"]:
         i["source"] = red.text(i["source"])
@@ -289,6 +292,8 @@ def build_json(tl: Timeline, run: RuleRun, rules, argv: list[str], red=None, *, 
         s["source"] = red.text(s["source"])
     for s in doc["sessions"]:
         s["session_key"] = red.text(s["session_key"]) if s["session_key"] else None
+    for w in doc["flap_windows"]:
+        w["host"] = red.text(w["host"]) if w["host"] else w["host"]
     doc["tz"]["how"] = red.text(doc["tz"]["how"])
     doc["manifest"] = {
         "moltdiag": __version__, "rule_pack": rule_pack_version(rules), "command": red.text(" ".join(argv)),
@@ -299,11 +304,19 @@ def build_json(tl: Timeline, run: RuleRun, rules, argv: list[str], red=None, *, 
     return doc
 
 
+def _redact_field(red, key: str, value: str) -> str:
+    """Typed fields go through the redactor's typed entry points when it has them."""
+    typed = {"message_id": "redact_message_id", "session_key": "redact_session_key", "host": "redact_host"}.get(key)
+    if typed and hasattr(red, typed):
+        return getattr(red, typed)(value)
+    return red.text(value)
+
+
 def _redact_obj(value, red):
     if isinstance(value, str):
         return red.text(value)
     if isinstance(value, dict):
-        return {k: _redact_obj(v, red) for k, v in value.items()}
+        return {k: _redact_field(red, k, v) if isinstance(v, str) else _redact_obj(v, red) for k, v in value.items()}
     if isinstance(value, list):
         return [_redact_obj(v, red) for v in value]
     return value
