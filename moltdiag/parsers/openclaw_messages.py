@@ -36,7 +36,10 @@ _KIND_LITERALS: list[tuple[str, tuple[str, ...]]] = [
     ("ws_close", ("WebSocket connection closed with code", "Gateway websocket closed:")),
     ("resume_attempt", ("Attempting resume with backoff:",)),
     ("reconnect_attempt", ("Reconnecting with backoff:", "forcing fresh IDENTIFY")),
-    ("connection_stalled", ("connection stalled: no HELLO", "did not reach READY within", "READY wait timed out")),
+    ("connection_stalled", ("connection stalled: no HELLO", "did not reach READY within", "READY wait timed out",
+                            # Telegram polling watchdog (§1.4, later eras): stall, bounded stop, diag summary.
+                            "Polling stall detected", "Polling runner stop timed out after",
+                            "reason=polling stall detected")),
     ("slow_listener", ("Slow listener detected", '"type":"slow-listener"')),
     ("listener_timeout", ('"type":"listener-timeout"',)),
     ("interaction_expired", ("Unknown interaction", "already been acknowledged", "interaction expired", "(10062)", "(40060)")),
@@ -47,7 +50,10 @@ _KIND_LITERALS: list[tuple[str, tuple[str, ...]]] = [
     ("channel_conflict", ("getUpdates conflict",)),
     ("channel_reconnect", ("Web connection closed (status", "web reconnect: connection closed", "A pong wasn't received",
                            "A ping wasn't received", "SSE connection lost", "No messages received in",
-                           "Message timeout detected - forcing reconnect", "Now connected to Slack")),
+                           "Message timeout detected - forcing reconnect", "Now connected to Slack",
+                           # WhatsApp close while the socket opens (PR #75773); Telegram polling restarts (§1.4).
+                           "Web connection closed during setup (status", "polling runner stopped (",
+                           "polling cycle error reason=network error")),
     ("session_reset_log", ("Restarting session",)),
     ("command_refused", ("from unauthorized sender", "not authorized to reset this session")),
     ("gateway_restart", ("received SIGUSR1", "signal SIGUSR1 received", "Scheduled restart job")),
@@ -64,6 +70,9 @@ _KIND_REGEXES: list[tuple[str, str]] = [
     ("gateway_stop", r"^(?:Stopping|Stopped) \S*(?:clawdbot|moltbot|openclaw|clawdis)-gateway"),
     ("gateway_start", r"^Started \S*(?:clawdbot|moltbot|openclaw|clawdis)-gateway"),
     ("listener_timeout", r"Listener \w+ timed out after"),
+    # Telegram polling restart after a network failure (§1.4): file form `Telegram network error: …;
+    # retrying in 5s.`, console form (prefix stripped) `network error: …; retrying in 5s.`.
+    ("channel_reconnect", r"(?i)^(?:telegram )?(?:setup )?network error: .*; retrying in "),
 ]
 
 # Regexes for the typed fields; each applies only to rows of its kind.
