@@ -34,7 +34,30 @@ Public API::
     Redactor.from_mapping(m)                # reuse a map (same pseudonyms across reports)
 
 plus module-level ``redact_frame``, ``redact_text``, ``redact_message_text`` and
-``redact_secrets`` (each with a fresh ``Redactor`` unless one is passed).
+``redact_secrets`` (each with a fresh ``Redactor`` unless one is passed), and
+``secrets_expr(expr)`` (the secret pass as a Polars expression).
+
+Known limits (the patterns are heuristics; the report says redaction is best effort):
+
+- A secret is found by its shape (``xoxb-``, ``sk-ant-``, ``ghp_``, ``AKIA``, Discord / Telegram
+  token layout …) or by its key (``token=``, ``"apiKey":``, ``Authorization:``, ``…_GATEWAY_TOKEN=``,
+  ``--token``). A generic value without either (a password pasted alone, a custom provider key
+  without prefix) is not recognised. Bare ``token``/``api-key`` values need 8+ characters (so
+  ``token:config`` survives); a key block printed one line per journal entry is blanked per
+  source for at most 200 rows.
+- Message bodies are hashed with plain SHA-256 truncated to 8 hex digits: a short, guessable
+  message ("ok", "/new") can be confirmed by hashing candidates; pass ``hash_key`` to prevent it.
+- Identifier detection is contextual: snowflakes are 17–20 digit numbers (bare ones only when
+  they decode to 2015–2035); Telegram / other numeric ids only after ``chatId=``, ``user id:``,
+  ``telegram:`` … ; Slack ids need the ``U/C/T/W/G/D/B/E`` + 8–10 upper-case-with-a-digit
+  shape; host names come from the ``host`` column, syslog prefixes, ``hostname`` fields, URLs,
+  ``user@host`` prompts and private / common public TLDs; user names from home paths,
+  envelopes, ``of user X``/``User=X`` and ``(@bot)``. A name mentioned elsewhere is replaced as a
+  whole word only once learned (hosts ≥ 3 characters, users ≥ 5, never common words).
+- A four-part version number (``1.2.3.4``) looks like an IPv4 address and is pseudonymised.
+- Names inside later-build JSON metadata blocks and tool-call ``arguments`` objects in raw
+  (unparsed) transcript lines are only covered by the secret and id patterns, unless the whole
+  message text is hashed (the default).
 """
 
 from __future__ import annotations
@@ -55,6 +78,8 @@ __all__ = [
     "redact_message_text",
     "redact_secrets",
     "redact_text",
+    "secrets_expr",
+    "is_message_row",
 ]
 
 # Transcript kinds whose text is a chat / tool body (replaced by length + hash).
@@ -79,11 +104,11 @@ _KV_VALUE = r"[^\s\"'&,;)}\]\[<>`\\][^\s\"'&,;)}\]<>`\\]*"  # never starts with 
 def _kv_patterns() -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
     keys = [
-        ("token", r"[A-Za-z0-9_.-]*token", "token"),
-        ("api-key", r"[A-Za-z0-9_.-]*api[_-]?key", "api-key"),
-        ("secret", r"[A-Za-z0-9_.-]*secret", "secret"),
-        ("password", r"[A-Za-z0-9_.-]*(?:password|passwd)", "password"),
-        ("credential", r"[A-Za-z0-9_.-]*credentials?", "credential"),
+        ("token", r"[A-Za-z0-9_.-]{0,40}token", "token"),
+        ("api-key", r"[A-Za-z0-9_.-]{0,40}api[_-]?key", "api-key"),
+        ("secret", r"[A-Za-z0-9_.-]{0,40}secret", "secret"),
+        ("password", r"[A-Za-z0-9_.-]{0,40}(?:password|passwd)", "password"),
+        ("credential", r"[A-Za-z0-9_.-]{0,40}credentials?", "credential"),
     ]
     for name, key, typ in keys:
         # JSON / quoted:  "botToken": "…"   'apiKey': '…'   and JSON inside a JSON string: \"token\":\"…\"
@@ -246,7 +271,7 @@ _COMMON_ACCOUNTS = {
     "root", "ubuntu", "pi", "admin", "administrator", "user", "users", "debian", "ec2-user", "node", "runner",
     "runneradmin", "linuxbrew", "vagrant", "centos", "fedora", "opc", "azureuser", "codespace", "shared",
     "public", "default", "default user", "all users", "nobody", "www-data", "app", "docker", "openclaw",
-    "clawdbot", "moltbot", "container", "guest", "home", "unknown", "localhost",
+    "clawdbot", "moltbot", "container", "guest", "home", "unknown", "localhost", "clawd", "workspace",
 }
 _STOP_WORDS = _COMMON_ACCOUNTS | {
     "clawd", "gateway", "server", "host", "agent", "main", "test", "dev", "system", "systemd", "discord",
@@ -355,7 +380,8 @@ _PHONE = re.compile(
 _IPV4 = re.compile(r"(?<![\w.@-])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:\.\d{1,3}){0,3}(?:%[\w.-]+)?(?![\w:])")
 _HOME = re.compile(
-    r"(?P<pre>/home/|/Users/|/var/home/|[A-Za-z]:(?:\\\\|\\|/)Users(?:\\\\|\\|/))(?P<name>[^/\\\s\"'`:*?<>|,;)\]}]+)"
+    r"(?<![\w.~-])(?P<pre>/home/|/Users/|/var/home/|[A-Za-z]:(?:\\\\|\\|/)Users(?:\\\\|\\|/))"
+    r"(?P<name>[^./\\\s\"'`:*?<>|,;)\]}][^/\\\s\"'`:*?<>|,;)\]}]*)"
 )
 _PROMPT = re.compile(r"(?<![\w.@-])(?P<user>[a-z_][a-z0-9_.-]{0,31})@(?P<host>[A-Za-z][A-Za-z0-9-]{0,62})(?=:[~/])")
 _SSH = re.compile(r"\b(?P<pre>(?:ssh|scp|rsync|sftp)\s+(?:-\S+\s+)*)(?P<user>[\w.-]+)@(?P<host>[\w.-]+)")
@@ -364,8 +390,16 @@ _SYSLOG = re.compile(
     r"(?P<host>[A-Za-z0-9][A-Za-z0-9._-]*)(?P<post>[ \t]+[\w./@-]+(?:\[\d+\])?:[ \t])",
     re.M,
 )
-_HOSTNAME_KV = re.compile(r"(?P<pre>\"hostname\"\s*:\s*\"|\bhostname[=:]\s*|\bhost=)(?P<host>[A-Za-z][A-Za-z0-9._-]*)")
-_PROVIDER_BOT = re.compile(r"(?P<pre>\((?:@)|\blogged in (?:to \w+ )?as @)(?P<name>[A-Za-z0-9_.-]{2,64})")
+_HOSTNAME_KV = re.compile(
+    r"(?P<pre>\"hostname\"\s*:\s*\"|\bhostname[=:]\s*|\bhost=|\b(?:instance=\"|fqdn=)(?=[^\s\"(]+ \(\w+\)))"
+    r"(?P<host>[A-Za-z][A-Za-z0-9._-]*)"
+)
+_LAN_SUFFIX = re.compile(r"(?i)^(?P<first>[^.]+)(?P<suffix>\.(?:local|lan|home|localdomain|internal|home\.arpa)\.?)$")
+_PROVIDER_BOT = re.compile(r"(?P<pre>\(@|\blogged in (?:to \w+ )?as @)(?P<name>[A-Za-z0-9_.-]{2,64})(?=[)\s,;]|$)")
+_USER_CONTEXT = re.compile(
+    r"(?P<pre>\b(?:[Oo]f|[Ff]or|[Bb]y) [Uu]ser |\b(?:User|USER|LOGNAME|SUDO_USER|user)=\"?)"
+    r"(?P<name>[A-Za-z_][A-Za-z0-9_-]{0,31}(?:\.[A-Za-z0-9_-]+)*)"
+)
 _ID_CONTEXT = re.compile(
     r"(?P<pre>\b(?:(?:user|channel|guild|author|sender|chat|peer)(?:[ _]?id|Id|ID)?"
     r"|(?:message|from|to|group|space|thread|interaction|member|role|team|account|recipient|target)(?:[ _]id|Id|ID))"
@@ -373,7 +407,7 @@ _ID_CONTEXT = re.compile(
     r"|<[@#]!?&?|\bunauthori[sz]ed sender: |\blogged in to \w+ as |\b(?:by|for) (?=[+\d]))(?P<id>[+-]?\d{5,20})(?![\w.])"
 )
 _COMMAND_BY = re.compile(r"(?P<pre>^/\w+ by )(?P<id>\S+)(?P<post> via )", re.M)
-_SNOWFLAKE = re.compile(r"(?<![\w.])\d{17,20}(?![\w])")
+_SNOWFLAKE = re.compile(r"(?<![\w.-])\d{17,20}(?![\w])")
 _SNOWFLAKE_HASH = re.compile(r"(?P<pre>(?:discord-id-\d+|\d{17,20}))#(?P<chan>[\w-]{1,100})")
 _SLACK_ID = re.compile(r"\b[UWCGDTBE](?=[A-Z0-9]*\d)[A-Z0-9]{8,10}\b")
 _PRIVATE_FQDN = re.compile(
@@ -385,6 +419,8 @@ _PUBLIC_FQDN = re.compile(
 _JSON_BODY = re.compile(
     r"(?P<pre>\"(?:text|thinking|content|summary|partialJson|arguments|prompt|body|caption)\"\s*:\s*\")(?P<val>(?:[^\"\\]|\\.)*)\""
 )
+# Streamed reply text in verbose gateway logs: `→ event agent … stream=assistant … text=<reply so far>`
+_LOG_TEXT_KV = re.compile(r"(?P<pre>(?<![\w-])(?:text|preview)=)(?P<val>(?:[^\n\"\\]|\\.)+)")
 _JSON_NAME = re.compile(
     r"(?P<pre>\"(?P<key>groupChannel|subject|groupSubject|senderName|senderUsername|username|label|displayName|"
     r"conversation_label|group_channel)\"\s*:\s*\")(?P<val>(?:[^\"\\]|\\.)*)\""
@@ -408,7 +444,7 @@ _MSG_KEEP = re.compile(
     r"|^System: \[[^\]\n]*\] "
     r"|\[toolCall [^\]\n]{1,80}\]|\[image\]"
     r"|^\[error: [^\n]*\]$"
-    r"|\[message_id: [^\]\n]+\]"
+    r"|\[message_id: (?:\[REDACTED:[a-z0-9-]+\]|[^\]\n])+\]"
     r"|\[from: [^\]\n]+\]",
     re.M,
 )
@@ -417,7 +453,7 @@ _MSG_PREFIX = {
     "compaction": re.compile(r"\Acompaction tokensBefore=\S* firstKeptEntryId=\S*(?: fromHook)?: ?"),
 }
 _ENTRY_BODY_PREFIX = re.compile(r"\A(?:message role=\w*: |custom_message [^\s:]+: |branch_summary from \S+: )")
-_MESSAGE_ID = re.compile(r"\[message_id: (?P<id>[^\]\n]+)\]")
+_MESSAGE_ID = re.compile(r"\[message_id: (?P<id>(?:\[REDACTED:[a-z0-9-]+\]|[^\]\n])+)\]")
 _FROM = re.compile(r"\[from: (?P<who>[^\]\n]+)\]")
 
 
@@ -438,6 +474,7 @@ _IDENTIFIER_STEPS: list[tuple[tuple[str, ...] | None, bool, re.Pattern[str], str
     ((":",), False, _SYSLOG, "_sub_syslog"),
     (("host",), False, _HOSTNAME_KV, "_sub_hostname"),
     (("(@", "as @"), False, _PROVIDER_BOT, "_sub_bot"),
+    (("user",), False, _USER_CONTEXT, "_sub_user_context"),
     ((" by ",), False, _COMMAND_BY, "_sub_command_by"),
     (None, True, _ID_CONTEXT, "_id_context"),
     (("#",), False, _SNOWFLAKE_HASH, "_sub_snowflake_hash"),
@@ -546,8 +583,14 @@ class Redactor:
         return red
 
     def _add_word(self, name: str, p: str) -> None:
+        """Remember a host / user name for whole-word replacement in any later text.
+
+        User names shorter than 5 characters ("max", "will", "mark") are too likely to be
+        ordinary words; they are only replaced where their position says they are names.
+        """
         key = name.casefold()
-        if len(key) < 3 or key in _STOP_WORDS or key in self._words or _is_kept(name):
+        minimum = 3 if p.startswith("host-") else 5
+        if len(key) < minimum or key in _STOP_WORDS or key in self._words or _is_kept(name):
             return
         if not re.fullmatch(r"[\w][\w .'-]*[\w]", name):
             return
@@ -568,6 +611,11 @@ class Redactor:
             return ip
         if _is_public_domain(low):
             return name
+        lan = _LAN_SUFFIX.match(name)
+        if lan:  # atlas.local is atlas: same pseudonym, the (non-personal) suffix kept
+            if _is_kept(lan["first"]):
+                return name
+            return self.host(lan["first"]) + lan["suffix"]
         p = self.pseudonym("host", name)
         self._add_word(name, p)
         return p
@@ -673,34 +721,32 @@ class Redactor:
         key = redact_secrets(key)
         if any(c.isspace() for c in key):
             return self.redact_text(key)
-        parts = key.split(":")
+        markers: list[str] = []
+
+        def protect(m: re.Match[str]) -> str:
+            markers.append(m.group(0))
+            return f"\x00{len(markers) - 1}\x00"
+
+        protected = _PLACEHOLDER_RX.sub(protect, key)
+        parts = protected.split(":")
         hint = next((p.lower() for p in parts if p.lower() in _CHANNEL_NAMES), None)
         out: list[str] = []
-        i = 0
-        while i < len(parts):
-            seg = parts[i]
+        for i, seg in enumerate(parts):
             prev = parts[i - 1].lower() if i else ""
-            if seg.startswith("[REDACTED") and not seg.endswith("]"):
-                # a marker split by ':' ("[REDACTED:token]") – rejoin it
-                j = i
-                while j < len(parts) and not parts[j].endswith("]"):
-                    j += 1
-                out.append(":".join(parts[i : j + 1]))
-                i = j + 1
-                continue
-            if prev in _KEY_ID_MARKERS and i >= 2:
+            if "\x00" in seg:
+                out.append(seg)
+            elif prev in _KEY_ID_MARKERS and i >= 2:
                 if prev in ("topic", "thread"):
                     out.append(self.classify_id(seg, hint, numbers=False))
                 else:
                     name_ns = {"dm": "user", "direct": "user", "user": "user", "slash": "user", "peer": "user",
                                "group": "group", "channel": "channel", "space": "guild"}.get(prev, "chat")
                     out.append(self.classify_id(seg, hint, name_ns=name_ns))
-            elif i >= 2 or (i == 1 and prev not in ("agent",)):
+            elif i >= 2 or (i == 1 and prev != "agent"):
                 out.append(self.classify_id(seg, hint, numbers=False) if re.search(r"\d{5}|@|^\+", seg) else seg)
             else:
                 out.append(seg)
-            i += 1
-        return ":".join(out)
+        return re.sub("\x00(\\d+)\x00", lambda m: markers[int(m.group(1))], ":".join(out))
 
     # ---- envelopes --------------------------------------------------------------------
 
@@ -747,7 +793,7 @@ class Redactor:
     def _sender(self, name: str, handle: str | None) -> str:
         if handle:
             hp = self.user(handle)
-            np = self.user(name, alias_of=hp) if name.casefold() != handle.casefold().lstrip("@") else hp
+            np = self.user(name, alias_of=hp)
             return f"{np} ({'@' if handle.startswith('@') and not hp.startswith('@') else ''}{hp})"
         return self._name_or_contact(name, "user")
 
@@ -803,6 +849,8 @@ class Redactor:
         text = redact_secrets(text)
         if not self.include_text:
             text = _JSON_BODY.sub(lambda m: m["pre"] + self._hash_gap(m["val"]) + '"', text)
+            if "text=" in text or "preview=" in text:
+                text = _LOG_TEXT_KV.sub(lambda m: m["pre"] + self._hash_gap(m["val"]), text)
         text, _ = self._envelopes(text, hash_bodies=not self.include_text)
         return self._identifiers(text)
 
@@ -846,6 +894,12 @@ class Redactor:
 
     def _sub_bot(self, m: re.Match[str]) -> str:
         return m["pre"] + self._maybe_user(m["name"])
+
+    def _sub_user_context(self, m: re.Match[str]) -> str:
+        name = m["name"]
+        if _is_system_name(name) or name.lower() in ("id", "ids", "name", "agent", "message", "messages", "is", "was"):
+            return m.group(0)
+        return m["pre"] + self.user(name)
 
     def _sub_command_by(self, m: re.Match[str]) -> str:
         return m["pre"] + self.classify_id(m["id"], name_ns="user") + m["post"]
@@ -1055,8 +1109,17 @@ class Redactor:
                 continue
             self.learn(df.get_column(col).drop_nulls().unique(maintain_order=True).to_list(), secrets_done=secrets_done)
 
-    def redact_frame(self, df: pl.DataFrame, *, include_text: bool | None = None) -> pl.DataFrame:
-        """A redacted copy of ``df``: every string column (see module docstring)."""
+    def redact_frame(self, df: pl.DataFrame | pl.LazyFrame, *, include_text: bool | None = None) -> pl.DataFrame:
+        """A redacted copy of ``df``: every string column (see module docstring).
+
+        ``text`` follows the row's ``kind`` (message bodies vs log text), ``host`` becomes a host
+        pseudonym, ``session_key`` and ``message_id`` keep their structure with ids replaced,
+        ``source`` and the other free-text columns get the log-text treatment; ``format``,
+        ``kind``, ``level``, ``role``, ``channel``, ``stop_reason`` and ``session_id`` only get the
+        secret pass. Columns, dtypes, order and row count are unchanged.
+        """
+        if isinstance(df, pl.LazyFrame):
+            df = df.collect()
         saved = self.include_text
         if include_text is not None:
             self.include_text = include_text
@@ -1069,6 +1132,8 @@ class Redactor:
         str_cols = [c for c, t in df.schema.items() if t == pl.String]
         if not str_cols or df.height == 0:
             return df
+        if "text" in str_cols:
+            df = _private_key_rows(df)
         df = df.with_columns([secrets_expr(pl.col(c)).alias(c) for c in str_cols])
         self.learn_frame(df, secrets_done=True)
         order = [c for c in ("host", "source", "session_key", "message_id", "text") if c in str_cols]
@@ -1125,6 +1190,39 @@ def is_message_row(kind: str | None, role: str | None = None, text: str | None =
     return kind is None and role in MESSAGE_ROLES
 
 
+_PEM_BEGIN = r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----"
+_PEM_END = r"-----END[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----"
+_PEM_MAX_ROWS = 200
+
+
+def _private_key_rows(df: pl.DataFrame) -> pl.DataFrame:
+    """A key printed line by line (one journal entry per line): blank every row of the block.
+
+    Rows are followed per ``source`` in frame order from a BEGIN line without its END to the
+    END line (at most 200 rows, so a block without END does not swallow the log).
+    """
+    text = df.get_column("text")
+    begins = text.str.contains(_PEM_BEGIN) & ~text.str.contains(_PEM_END)
+    if not begins.any():
+        return df
+    ends = text.str.contains(_PEM_END).to_list()
+    sources = df.get_column("source").to_list() if "source" in df.columns else [None] * df.height
+    open_at: dict[object, int] = {}
+    hit = [False] * df.height
+    for i, (b, e, src) in enumerate(zip(begins.to_list(), ends, sources)):
+        if b:
+            open_at[src] = 0
+        if src in open_at:
+            hit[i] = True
+            open_at[src] += 1
+            if (e and not b) or open_at[src] >= _PEM_MAX_ROWS:
+                del open_at[src]
+    mask = pl.Series(hit)
+    return df.with_columns(
+        pl.when(mask).then(pl.lit("[REDACTED:private-key]")).otherwise(pl.col("text")).alias("text")
+    )
+
+
 def _map_unique(series: pl.Series, fn: Callable[[str], str | None]) -> pl.Series:
     uniq = series.drop_nulls().unique(maintain_order=True).to_list()
     if not uniq:
@@ -1137,8 +1235,9 @@ def _map_unique(series: pl.Series, fn: Callable[[str], str | None]) -> pl.Series
 # Module-level conveniences
 # ---------------------------------------------------------------------------------------
 
-def redact_frame(df: pl.DataFrame, *, include_text: bool = False, redactor: Redactor | None = None) -> pl.DataFrame:
-    red = redactor or Redactor(include_text=include_text)
+def redact_frame(df: pl.DataFrame | pl.LazyFrame, *, include_text: bool | None = None,
+                 redactor: Redactor | None = None) -> pl.DataFrame:
+    red = redactor or Redactor(include_text=bool(include_text))
     return red.redact_frame(df, include_text=include_text)
 
 
@@ -1147,10 +1246,11 @@ def redact_text(text: str | None, *, redactor: Redactor | None = None) -> str | 
 
 
 def redact_message_text(text: str | None, role: str | None = None, *, kind: str | None = None,
-                        include_text: bool = False, redactor: Redactor | None = None) -> str | None:
-    red = redactor or Redactor(include_text=include_text)
+                        include_text: bool | None = None, redactor: Redactor | None = None) -> str | None:
+    red = redactor or Redactor(include_text=bool(include_text))
     saved = red.include_text
-    red.include_text = include_text
+    if include_text is not None:
+        red.include_text = include_text
     try:
         return red.redact_message_text(text, role, kind=kind)
     finally:

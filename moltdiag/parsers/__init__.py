@@ -27,6 +27,7 @@ PARSER_MODULES = (
     "session_store",
     "commands_log",
     "journald_text",
+    "pasted",
 )
 MIN_SCORE = 0.2
 
@@ -72,7 +73,7 @@ def read_input(path: str) -> InputFile:
 def _logical_path(inp: InputFile) -> Path:
     """The name a sniffer should look at: without a compression suffix."""
     p = Path(inp.name)
-    return p.with_suffix("") if p.suffix.lower() in _DECOMPRESSORS else p
+    return p.with_suffix("") if p.suffix.lower() in (*_DECOMPRESSORS, ".zst") else p
 
 
 def sniff(inp: InputFile, modules: list[ModuleType] | None = None) -> tuple[ModuleType | None, float]:
@@ -94,7 +95,7 @@ def parse_file(inp: InputFile, *, explicit: bool = True, modules: list[ModuleTyp
     if module is None:
         if explicit:
             raise InputError(f"{inp.name}: not a format moltdiag reads (journald text/json/export, "
-                             "OpenClaw file log, transcript, sessions.json, SQLite session store, commands.log)")
+                             "OpenClaw file log, transcript, sessions.json, SQLite session store, commands.log, pasted log excerpts)")
         return None
     parsed = module.parse(inp)
     parsed.mtime = inp.mtime()
@@ -129,19 +130,32 @@ def load_inputs(paths: list[str]) -> tuple[list[ParsedSource], list[Skipped]]:
     modules = parser_modules()
     parsed: list[ParsedSource] = []
     skipped: list[Skipped] = []
+    from moltdiag.parsers import containers
+
     for path, explicit in expand_paths(paths):
-        inp = read_input(path)
+        members: list[containers.SkippedMember] = []
         try:
-            result = parse_file(inp, explicit=explicit, modules=modules)
+            inputs = containers.expand(path, members)
         except InputError as exc:
             if explicit:
                 raise
             skipped.append(Skipped(path, str(exc)))
             continue
-        if result is None:
-            skipped.append(Skipped(path, "not a format moltdiag reads"))
-        else:
-            parsed.append(result)
+        skipped.extend(Skipped(m.source, m.reason) for m in members)
+        # Inside an archive an unknown member is skipped, like a file in a directory.
+        in_archive = any(containers.SEP in i.name for i in inputs)
+        for inp in inputs:
+            try:
+                result = parse_file(inp, explicit=explicit and not in_archive, modules=modules)
+            except InputError as exc:
+                if explicit and not in_archive:
+                    raise
+                skipped.append(Skipped(inp.name, str(exc)))
+                continue
+            if result is None:
+                skipped.append(Skipped(inp.name, "not a format moltdiag reads"))
+            else:
+                parsed.append(result)
     if not any(p.events.height for p in parsed):
         where = ", ".join(paths)
         raise InputError(f"{where}: nothing moltdiag can read here ({len(skipped)} file(s) skipped)")
