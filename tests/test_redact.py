@@ -221,8 +221,12 @@ def test_consistent_pseudonyms_across_rows_and_text():
     assert f"User {alice}." in out["text"][2]
     assert f"/home/{bob}/clawd" in out["text"][3]
     assert red.mapping()["nas"] != host_atlas
-    # the same redactor gives the same pseudonyms in free text afterwards
+    # the same redactor gives the same pseudonyms in free text afterwards; atlas.local is atlas
     assert red.redact_text("atlas: /Users/alice/x") == f"{host_atlas}: /Users/{alice}/x"
+    assert red.redact_text("http://atlas.local:8123 host=atlas.lan") == f"http://{host_atlas}.local:8123 host={host_atlas}.lan"
+    # streamed reply text in verbose ws logs is message text
+    ws = "→ event agent seq=42 run=run-1795596457280558615 stream=assistant aseq=12 text=Let's talk about the plan."
+    assert red.redact_text(ws) == ws.split("text=")[0] + "text=" + _ph("Let's talk about the plan.")
 
 
 def test_identifier_shapes():

@@ -21,7 +21,9 @@ CHANNELS = ("discord", "telegram", "whatsapp", "slack", "signal", "imessage", "g
 
 # ANSI colour sequences, with or without their escape byte (pastes often lose the ESC).
 # A bare "[m" counts only before whitespace, a bracket or the end, so "[memory]" survives.
-ANSI_RE = r"\x1b\[[0-9;?]*[A-Za-z]|\[\d{1,3}(?:;\d{1,3})*m|\[m(?:$|[\s\[])"
+ANSI_RE = r"\x1b\[[0-9;?]*[A-Za-z]|\[\d{1,3}(?:;\d{1,3})*m"
+# Polars' regex engine has no look-ahead: the character after a bare "[m" is captured and put back.
+_BARE_RESET_RE = r"\[m(\s|\[|$)"
 
 # Optional console time prefix, then optional [tag]; the spec's §8.3.3 regex.
 _CONSOLE_PREFIX_RE = (
@@ -45,8 +47,8 @@ _KIND_LITERALS: list[tuple[str, tuple[str, ...]]] = [
     ("interaction_expired", ("Unknown interaction", "already been acknowledged", "interaction expired", "(10062)", "(40060)")),
     ("health_restart", ("health-monitor: restarting",)),
     ("provider_exit", ("channel exited:",)),
-    ("provider_start", ("starting provider", "logged in to discord", "discord client initialized as",
-                        "Listening for personal WhatsApp inbound", "slack socket mode connected")),
+    ("provider_start", ("starting provider", "logged in to discord", "client initialized as",
+                        "Listening for personal WhatsApp inbound")),
     ("channel_conflict", ("getUpdates conflict",)),
     ("channel_reconnect", ("Web connection closed (status", "web reconnect: connection closed", "A pong wasn't received",
                            "A ping wasn't received", "SSE connection lost", "No messages received in",
@@ -81,10 +83,10 @@ _BACKOFF_RE = r"backoff:\s*(\d+)\s*ms"
 _AFTER_RE = r"after (?:close )?code (\d+)"
 _SCHEDULED_RE = r"reconnect scheduled in (\d+)ms \(([\w-]+), resume=(true|false)\)"
 _SLOW_RE = r"Slow listener detected:?\s*(\w+) took ([\d.]+)\s*(ms|s|sec|secs|seconds?)\b(?: for event (\w+))?"
-_SLOW_JSON_RE = r'"listener":"(\w+)".*?"eventType":"(\w+)".*?"durationMs":([\d.]+)'
+_SLOW_JSON_RE = r'"listener":"(\w+)".*?"event(?:Type)?":"(\w+)".*?"durationMs":([\d.]+)'
 _TIMEOUT_RE = r"Listener (\w+) timed out after (\d+)ms for event (\w+)"
 _FATAL_RE = r"(?:Fatal Gateway error|Fatal gateway close code):?\s*(\d+)|closed with code (\d+)"
-_STATUS_RE = r"\(status (\d+)\)|status[=:](\d+)|\((\d{3}): Conflict"
+_STATUS_RE = r"\(status (\d+)\)|\"?status\"?[=:](\d+)|\((\d{3}): Conflict"
 _PID_RE = r"\(PID (\d+)\)"
 _RESTART_SESSION_RE = r"Restarting session (\S+) -> ([0-9A-Za-z-]+)"
 
@@ -101,7 +103,7 @@ def _first_match_kind(text: pl.Expr) -> pl.Expr:
 
 
 def strip_ansi(expr: pl.Expr) -> pl.Expr:
-    return expr.str.replace_all(ANSI_RE, "")
+    return expr.str.replace_all(ANSI_RE, "").str.replace_all(_BARE_RESET_RE, "$1")
 
 
 def split_console_prefix(df: pl.DataFrame) -> pl.DataFrame:
@@ -162,6 +164,7 @@ def classify(df: pl.DataFrame) -> pl.DataFrame:
         code=pl.when(k == "ws_close").then(_int(text.str.extract(_CLOSE_RE, 1)))
         .when(k == "gateway_error").then(_int(pl.coalesce(fatal.struct.field("1"), fatal.struct.field("2"),
                                                           text.str.extract(_AFTER_RE, 1))))
+        .when((k == "gateway_stop") & fatal.struct.field("1").is_not_null()).then(_int(fatal.struct.field("1")))
         .when(k.is_in(["channel_reconnect", "channel_conflict"])).then(
             _int(pl.coalesce(status.struct.field("1"), status.struct.field("2"), status.struct.field("3")))
         ),
@@ -202,7 +205,7 @@ def classify(df: pl.DataFrame) -> pl.DataFrame:
 def _channel_expr(df: pl.DataFrame) -> pl.Expr:
     text = pl.col("text").fill_null("")
     sub = pl.col("subsystem").fill_null("").str.to_lowercase() if "subsystem" in df.columns else pl.lit("")
-    from_sub = sub.str.extract(r"(?:^|/)(" + "|".join(CHANNELS) + r")(?:/|$)", 1)
+    from_sub = sub.str.extract(r"(?:^|/)(" + "|".join(CHANNELS) + r")(?:[/:]|$)", 1)
     # "signal" alone is too common a word ("signal SIGTERM received") to name a channel.
     lowered = text.str.to_lowercase()
     from_text = pl.coalesce(
@@ -213,6 +216,7 @@ def _channel_expr(df: pl.DataFrame) -> pl.Expr:
         pl.any_horizontal(
             [text.str.contains(s, literal=True) for s in
              ("InteractionEventListener", "DiscordMessageListener", "[EventQueue]", "INTERACTION_CREATE", "MESSAGE_CREATE",
+              "no HELLO received",
               "WebSocket connection closed with code", "Attempting resume with backoff", "Reconnecting with backoff")]
         ) | (sub == "eventqueue")
     ).then(pl.lit("discord"))
