@@ -81,6 +81,7 @@ KINDS: dict[str, str] = {
     "model_change": "model change / snapshot entry",
     "transcript_entry": "other transcript entry (custom, labels …)",
     "command_log": "commands.log line (/new, /reset … with sender)",
+    "session_memory": "session-memory hook file: the session saved when /new ran (key, old id)",
     "other": "recognised line without diagnostic meaning",
     "gap": "user elision marker in a pasted excerpt",
     "unparsed": "line that could not be read (raw text kept)",
