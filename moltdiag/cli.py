@@ -167,7 +167,8 @@ def _check_tz(tz: str) -> None:
 @click.option("--window", default="5m", show_default=True, help="Half-width of --around.")
 @click.option("--kind", "kinds", multiple=True, metavar="KIND[,KIND]", help="Only these kinds (repeatable).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE instead of stdout.")
-def timeline(paths, tz, year, flap_gap, fmt, utc, since, until, around, window, kinds, output):
+@click.option("--redact", is_flag=True, help="Redact as `moltdiag report` does (text, secrets, ids, hosts, users).")
+def timeline(paths, tz, year, flap_gap, fmt, utc, since, until, around, window, kinds, output, redact):
     """Show every event of the inputs on one timeline."""
     import polars as pl
 
@@ -191,6 +192,12 @@ def timeline(paths, tz, year, flap_gap, fmt, utc, since, until, around, window, 
     if around:
         centre, half = _instant(around, tl.clock, utc=utc), _duration(window)
         events = events.filter(pl.col("ts").is_between(centre - half, centre + half))
+    if redact:
+        from moltdiag.redact import Redactor
+
+        red = Redactor()
+        red.learn_frame(tl.events)
+        events = red.redact_frame(events)
     if output:
         with open(output, "wb") as out:
             if fmt == "table":
@@ -230,7 +237,8 @@ def render_table_to(tl, events, utc, console):
 @click.option("--idle-minutes", type=click.IntRange(1), help="session.reset.idleMinutes, if your config sets one.")
 @click.option("--fail-on", type=click.Choice(["info", "warning", "high", "none"]), default="info", show_default=True,
               help="Lowest severity that makes the exit status 1 (none: exit 0 whatever is found).")
-def check(paths, tz, year, flap_gap, fmt, rule_dirs, daily_hour, idle_minutes, fail_on):
+@click.option("--redact", is_flag=True, help="Redact as `moltdiag report` does (text, secrets, ids, hosts, users).")
+def check(paths, tz, year, flap_gap, fmt, rule_dirs, daily_hour, idle_minutes, fail_on, redact):
     """Judge the inputs with the rule catalogue: unexplained resets, replayed interactions, flapping …"""
     from moltdiag.render.check import render_table, write_json
     from moltdiag.rules import SEVERITIES, evaluate, override_params
@@ -239,10 +247,13 @@ def check(paths, tz, year, flap_gap, fmt, rule_dirs, daily_hour, idle_minutes, f
     override_params(rules, "reset_cause", daily_hour=daily_hour, idle_minutes=idle_minutes)
     tl = _build(paths, tz, year, flap_gap)
     run = evaluate(rules, tl)
+    red = _redactor(redact, include_text=False)
+    if redact:
+        red.learn_frame(tl.events)
     if fmt == "json":
-        write_json(tl, run)
+        write_json(tl, run, red=red)
     else:
-        render_table(tl, run)
+        render_table(tl, run, red=red)
     if fail_on == "none":
         return
     threshold = SEVERITIES.index(fail_on)

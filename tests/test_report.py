@@ -183,3 +183,16 @@ def test_html_report_renders_in_headless_chromium(tmp_path):
     subprocess.run([_chromium(), *flags, f"--screenshot={shot}", "--window-size=1100,1400", html.as_uri()],
                    capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 10_000
+
+
+def test_redact_flag_applies_to_timeline_and_check(tmp_path):
+    case = _planted(tmp_path)
+    timeline = CliRunner().invoke(main, ["timeline", str(case), "--format", "jsonl", "--redact"])
+    check = CliRunner().invoke(main, ["check", str(case), "--format", "json", "--redact"])
+    table = CliRunner().invoke(main, ["check", str(case), "--redact"], env={"COLUMNS": "200"})
+    for result in (timeline, check, table):
+        assert result.exit_code in (0, 1), result.output
+        for name, secret in SECRETS.items():
+            assert secret not in result.output, name
+    plain = CliRunner().invoke(main, ["timeline", str(case), "--format", "jsonl"])
+    assert SECRETS["host"] in plain.output  # without --redact the data is shown as it is

@@ -68,17 +68,25 @@ def check_document(tl: Timeline, run: RuleRun) -> dict:
     }
 
 
-def write_json(tl: Timeline, run: RuleRun, out: IO[bytes] | None = None) -> None:
+def write_json(tl: Timeline, run: RuleRun, out: IO[bytes] | None = None, red=None) -> None:
     out = out or sys.stdout.buffer
-    out.write(orjson.dumps(check_document(tl, run), option=orjson.OPT_INDENT_2) + b"\n")
+    doc = check_document(tl, run)
+    if red is not None:
+        from moltdiag.render.report import redact_check_document
+
+        doc = redact_check_document(doc, red)
+    out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
 
 
-def render_table(tl: Timeline, run: RuleRun, console=None) -> None:
+def render_table(tl: Timeline, run: RuleRun, console=None, red=None) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.panel import Panel
     from rich.table import Table
 
+    from moltdiag.render.report import _Plain
+
+    red = red or _Plain()
     console = console or Console()
     zone = tl.clock.offset_label
     local = tl.clock.local_label
@@ -89,10 +97,10 @@ def render_table(tl: Timeline, run: RuleRun, console=None) -> None:
         console.print(f"  events {facts['events']} from {local(_parse(first), '%Y-%m-%d %H:%M:%S')} "
                       f"to {local(_parse(last), '%Y-%m-%d %H:%M:%S')}")
     for p in tl.inputs:
-        console.print(escape(f"  input {p.source} [{p.format}]: {p.lines} lines, {p.event_count} events, "
+        console.print(escape(f"  input {red.text(p.source)} [{p.format}]: {p.lines} lines, {p.event_count} events, "
                              f"{p.unparsed} unparsed"))
     for s in tl.skipped:
-        console.print(escape(f"  skipped {s.source}: {s.reason}"))
+        console.print(escape(f"  skipped {red.text(s.source)}: {s.reason}"))
     notable = {k: v for k, v in facts["kinds"].items() if k not in ("other",)}
     console.print("  kinds: " + escape(", ".join(f"{k} {v}" for k, v in notable.items())))
     if facts["busiest_5min"]:
@@ -114,7 +122,7 @@ def render_table(tl: Timeline, run: RuleRun, console=None) -> None:
             sessions.add_column(col)
         for r in tl.lifetimes.iter_rows(named=True):
             opened = f"reset ({r['reset_reason']})" if r["reset_reason"] else (r["first_user_kind"] or "-")
-            sessions.add_row(r["session_id"][:8], escape(r["session_key"] or "?"), local(r["start"], "%m-%d %H:%M:%S"),
+            sessions.add_row(r["session_id"][:8], escape(red.text(r["session_key"]) or "?"), local(r["start"], "%m-%d %H:%M:%S"),
                              opened, (r["prev_session_id"] or "-")[:8])
         console.print(sessions)
     by_missing: dict[str, list[str]] = {}
@@ -127,20 +135,20 @@ def render_table(tl: Timeline, run: RuleRun, console=None) -> None:
         return
     colours = {"high": "red", "warning": "yellow", "info": "blue"}
     for f in run.findings:
-        body = [f"[bold]{escape(f.summary)}[/]", "", "[bold]evidence[/]"]
+        body = [f"[bold]{escape(red.text(f.summary))}[/]", "", "[bold]evidence[/]"]
         for e in f.evidence:
             stamp = tl.clock.localize(_parse(e["ts"])).strftime("%H:%M:%S.%f")[:-3] if e["ts"] else "?"
-            text = " ".join((e["text"] or "").split())
+            text = " ".join((red.message(e["text"], e["kind"]) or "").split())
             text = text if len(text) <= 120 else text[:119] + "…"
-            body.append(escape(f"  {stamp}  {short_source(e['source'])}:{e['line']}  {e['kind']}  {text}"))
+            body.append(escape(f"  {stamp}  {short_source(red.text(e['source']))}:{e['line']}  {e['kind']}  {text}"))
         if f.facts.get("evidence_trimmed"):
             body.append(f"  … {f.facts['evidence_trimmed']} more matching events")
         if f.ruled_out:
             body.append("[bold]ruled out[/]")
-            body.extend(escape(f"  - {r}") for r in f.ruled_out)
+            body.extend(escape(f"  - {red.text(r)}") for r in f.ruled_out)
         if f.blind_spots:
             body.append("[bold]blind spots[/]")
-            body.extend(escape(f"  - {b}") for b in f.blind_spots)
+            body.extend(escape(f"  - {red.text(b)}") for b in f.blind_spots)
         console.print(Panel("\n".join(body), title=f"{f.severity.upper()} {f.rule} {f.id}",
                             border_style=colours.get(f.severity, "white"), title_align="left"))
     counts = ", ".join(f"{rule} {n}" for rule, n in facts["findings_per_rule"].items())

@@ -274,7 +274,18 @@ def build_json(tl: Timeline, run: RuleRun, rules, argv: list[str], red=None, *, 
     from moltdiag.render.check import check_document
 
     red = red or _Plain()
-    doc = check_document(tl, run)
+    doc = redact_check_document(check_document(tl, run), red)
+    doc["manifest"] = {
+        "moltdiag": __version__, "rule_pack": rule_pack_version(rules), "command": red.text(" ".join(argv)),
+        "redacted": redacted,
+        "inputs": [{"source": red.text(p.source), "format": p.format, "bytes": p.size, "sha256": p.sha256,
+                    "lines": p.lines, "events": p.event_count, "unparsed": p.unparsed} for p in tl.inputs],
+    }
+    return doc
+
+
+def redact_check_document(doc: dict, red) -> dict:
+    """Redact a `check --format json` document in place (the report's sidecar uses it too)."""
     for f in doc["findings"]:
         f["summary"] = red.text(f["summary"])
         f["ruled_out"] = [red.text(r) for r in f["ruled_out"]]
@@ -295,12 +306,6 @@ def build_json(tl: Timeline, run: RuleRun, rules, argv: list[str], red=None, *, 
     for w in doc["flap_windows"]:
         w["host"] = red.text(w["host"]) if w["host"] else w["host"]
     doc["tz"]["how"] = red.text(doc["tz"]["how"])
-    doc["manifest"] = {
-        "moltdiag": __version__, "rule_pack": rule_pack_version(rules), "command": red.text(" ".join(argv)),
-        "redacted": redacted,
-        "inputs": [{"source": red.text(p.source), "format": p.format, "bytes": p.size, "sha256": p.sha256,
-                    "lines": p.lines, "events": p.event_count, "unparsed": p.unparsed} for p in tl.inputs],
-    }
     return doc
 
 
