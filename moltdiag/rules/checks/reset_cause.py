@@ -52,6 +52,9 @@ class ResetParams:
     replay_after: timedelta = timedelta(seconds=60)  # created this long before the start: replayed
     bracket_slack: timedelta = timedelta(seconds=2)
     command_log_within: timedelta = timedelta(seconds=15)
+    # Later builds can rotate sessions when the gateway recovers from a restart (#95443):
+    # a start this soon after a gateway start/restart, with no activity in between, is explained.
+    restart_within: timedelta = timedelta(minutes=10)
 
 
 def _seconds(delta: timedelta) -> str:
@@ -188,7 +191,7 @@ def classify_resets(tl: Timeline, params: ResetParams | None = None) -> list[Fin
             continue
 
         # Not a command: find another cause.
-        explained = _explained_without_command(life, params, clock, start, reset_logs, command_logs)
+        explained = _explained_without_command(life, params, clock, start, reset_logs, command_logs, events)
         if explained is not None:
             continue
         evidence = _evidence(events, life, flap, None, start)
@@ -212,7 +215,14 @@ def _line(value) -> int:
     return 1 if value is None else int(value)
 
 
-def _explained_without_command(life, params, clock, start, reset_logs, command_logs) -> str | None:
+def _restart_between(events: pl.DataFrame, since: datetime | None, start: datetime, within: timedelta) -> bool:
+    lo = max(since, start - within) if since is not None else start - within
+    return events.filter(
+        pl.col("kind").is_in(["gateway_start", "gateway_restart"]) & pl.col("ts").is_between(lo, start)
+    ).height > 0
+
+
+def _explained_without_command(life, params, clock, start, reset_logs, command_logs, events) -> str | None:
     sid = life["session_id"]
     if reset_logs.height and reset_logs.filter(pl.col("session_id") == sid).height:
         text = reset_logs.filter(pl.col("session_id") == sid)["text"][0]
@@ -230,6 +240,8 @@ def _explained_without_command(life, params, clock, start, reset_logs, command_l
             return "command (commands.log)"
     if _daily_crossed(life, params, clock, start):
         return "daily reset"
+    if _restart_between(events, life["prev_last_activity"], start, params.restart_within):
+        return "restart recovery"
     if params.idle_minutes and life["prev_last_activity"] is not None:
         if start - life["prev_last_activity"] >= timedelta(minutes=params.idle_minutes):
             return "idle reset"
@@ -307,7 +319,7 @@ def _evidence(events, life, flap, listener, start) -> list[dict]:
 def run(tl: Timeline, rule=None, params: dict | None = None) -> list[Finding]:
     """Entry point for the rule engine: findings of both rules this check serves."""
     params = dict(params or {})
-    for key in ("flap_margin", "fresh_within", "replay_after", "bracket_slack", "command_log_within"):
+    for key in ("flap_margin", "fresh_within", "replay_after", "bracket_slack", "command_log_within", "restart_within"):
         if isinstance(params.get(key), str):
             from moltdiag.rules.model import parse_duration
 
