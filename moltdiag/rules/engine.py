@@ -173,13 +173,16 @@ def _run_count(rule, matched, tl, blind):
     return findings
 
 
+def _paired(matched: pl.DataFrame, events: pl.DataFrame, selector: Selector, same: list[str]):
+    """The anchors and the events a sequence/absence looks for, both keyed on `same` for join_asof."""
+    other = _fill_keys(events.filter(selector_expr(selector) & pl.col("ts").is_not_null()), same)
+    return _fill_keys(matched, same), other, [f"_k_{c}" for c in same]
+
+
 def _run_sequence(rule, matched, tl, blind):
     events = tl.events
     corr = rule.correlate
-    same = list(corr.get("same", []))
-    then = _fill_keys(events.filter(selector_expr(corr["then"]) & pl.col("ts").is_not_null()), same)
-    first = _fill_keys(matched, same)
-    keys = [f"_k_{c}" for c in same]
+    first, then, keys = _paired(matched, events, corr["then"], list(corr.get("same", [])))
     right = then.select(*keys, pl.col("ts").alias("_then_ts"), pl.col("source").alias("_then_source"),
                         pl.col("line").alias("_then_line")).sort("_then_ts")
     joined = first.sort("ts").join_asof(right, left_on="ts", right_on="_then_ts", by=keys or None,
@@ -210,10 +213,7 @@ def _run_sequence(rule, matched, tl, blind):
 def _run_absence(rule, matched, tl, blind):
     events = tl.events
     corr = rule.correlate
-    same = list(corr.get("same", []))
-    missing = _fill_keys(events.filter(selector_expr(corr["missing"]) & pl.col("ts").is_not_null()), same)
-    first = _fill_keys(matched, same)
-    keys = [f"_k_{c}" for c in same]
+    first, missing, keys = _paired(matched, events, corr["missing"], list(corr.get("same", [])))
     right = missing.select(*keys, pl.col("ts").alias("_m_ts")).sort("_m_ts")
     explained = pl.lit(False)
     first = first.sort("ts")
