@@ -196,3 +196,35 @@ def test_redact_flag_applies_to_timeline_and_check(tmp_path):
             assert secret not in result.output, name
     plain = CliRunner().invoke(main, ["timeline", str(case), "--format", "jsonl"])
     assert SECRETS["host"] in plain.output  # without --redact the data is shown as it is
+
+
+def _mermaid_js() -> Path | None:
+    import os
+
+    path = os.environ.get("MOLTDIAG_MERMAID_JS")
+    return Path(path) if path and Path(path).is_file() else None
+
+
+@pytest.mark.skipif(_chromium() is None or _mermaid_js() is None,
+                    reason="needs headless Chromium and mermaid.min.js (MOLTDIAG_MERMAID_JS; .ci/run installs both: "
+                           "Debian `chromium`, npm `mermaid`)")
+def test_mermaid_block_renders_with_the_real_mermaid_library(tmp_path):
+    import html as html_lib
+    import re
+
+    text = _report(str(SEED))
+    block = re.search(r"```mermaid\n(.*?)```", text, re.S).group(1)
+    page = tmp_path / "mermaid.html"
+    page.write_text(
+        f'<!doctype html><html><body><pre class="mermaid">{html_lib.escape(block)}</pre>'
+        f'<script src="{_mermaid_js().as_uri()}"></script><script>'
+        "mermaid.initialize({startOnLoad:false});"
+        "mermaid.run({querySelector:'.mermaid'}).then(()=>document.body.setAttribute('data-ok','1'))"
+        ".catch(e=>document.body.setAttribute('data-err',String(e)));</script></body></html>"
+    )
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+             "--allow-file-access-from-files", "--virtual-time-budget=15000", f"--user-data-dir={tmp_path / 'p'}"]
+    dom = subprocess.run([_chromium(), *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True,
+                         timeout=120).stdout
+    assert 'data-ok="1"' in dom, re.findall(r'data-err="[^"]*"', dom)
+    assert 'aria-roledescription="gantt"' in dom
