@@ -116,9 +116,11 @@ def main() -> None:
       moltdiag check PATH...      findings: unexplained resets, replayed interactions, flapping …
       moltdiag report PATH...     an incident report for a GitHub issue (redacted)
       moltdiag rules list|test    the rule catalogue and its samples
+      moltdiag collect -o B.tar.gz   gather state dirs, logs and the journal (redacted)
     \b
-    PATH may be a file, a directory (read recursively, formats sniffed), a .gz/.bz2/.xz
-    file, or - for standard input.
+    PATH may be a file, a directory (read recursively, formats sniffed), a .gz/.bz2/.xz/.zst
+    file, a .zip or tarball (a collect bundle too), a binary .journal file, or - for
+    standard input.
     """
 
 
@@ -403,6 +405,11 @@ def rules_test(rule_dirs):
     click.echo(f"{total - failed} passed, {failed} failed")
     if failed:
         sys.exit(EXIT_FINDINGS)
+
+
+from moltdiag.cli_collect import collect as _collect  # noqa: E402 — imports only click at module level
+
+main.add_command(_collect, name="collect")
 
 
 if __name__ == "__main__":  # pragma: no cover

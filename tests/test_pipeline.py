@@ -310,3 +310,29 @@ def test_current_era_sqlite_store_resets_are_explained():
     assert len({s["session_id"] for s in main_key}) == 1  # the id stays stable across resets
     assert [s["opened_by"] for s in main_key][1:] == ["reset (new)", "reset (reset)"]
     assert [s["start"] for s in main_key][1:] == ["2026-09-14T09:10:00.012Z", "2026-09-14T09:20:00.009Z"]
+
+
+def test_stable_id_store_events_appear_once_on_the_timeline():
+    store = FIXTURES / "openclaw-2026.9-sqlite"
+    tl = build_timeline([str(store)])
+    parsed_events = sum(p.events.height for p in tl.inputs)
+    assert tl.events.height == parsed_events
+    assert tl.events.select(["source", "line"]).is_duplicated().sum() == 0
+
+
+def test_reset_entries_in_jsonl_transcripts_are_session_resets(tmp_path):
+    sid = "3b8f1d2a-0000-4000-8000-000000000001"
+    lines = [
+        {"type": "session", "version": 4, "id": sid, "timestamp": "2026-09-14T09:00:00.000Z", "cwd": "/home/u"},
+        {"type": "message", "id": "a1", "parentId": None, "timestamp": "2026-09-14T09:00:01.000Z",
+         "message": {"role": "user", "content": "hello", "timestamp": 1789376401000}},
+        {"type": "reset", "id": "a2", "parentId": "a1", "timestamp": "2026-09-14T09:10:00.000Z", "reason": "new"},
+        {"type": "message", "id": "a3", "parentId": "a2", "timestamp": "2026-09-14T09:10:01.000Z",
+         "message": {"role": "user", "content": "again", "timestamp": 1789377001000}},
+    ]
+    path = tmp_path / f"{sid}.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    tl = build_timeline([str(path)])
+    resets = tl.events.filter(pl.col("kind") == "session_reset")
+    assert resets.height == 1 and resets["stop_reason"][0] == "new"
+    assert tl.lifetimes.height == 2 and tl.lifetimes["reset_reason"].to_list() == [None, "new"]

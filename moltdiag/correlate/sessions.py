@@ -90,8 +90,9 @@ def session_lifetimes(events: pl.DataFrame) -> pl.DataFrame:
         .agg(named_key=pl.col("session_key").last(), named_by=pl.col("format").last())
     )
     life = life.join(named, on="session_id", how="left")
-    # A commands.log /new or /reset shortly before a start names that lifetime's key.
-    commands = events.filter((pl.col("kind") == "command_log") & pl.col("session_key").is_not_null())
+    # A commands.log /new or /reset, or the session-memory file the /new hook wrote, shortly
+    # before a start names that lifetime's key.
+    commands = events.filter(pl.col("kind").is_in(["command_log", "session_memory"]) & pl.col("session_key").is_not_null())
     if commands.height:
         life = life.sort("start").join_asof(
             commands.select(pl.col("ts").alias("_cmd_ts"), pl.col("session_key").alias("_cmd_key")).sort("_cmd_ts"),
@@ -111,7 +112,7 @@ def session_lifetimes(events: pl.DataFrame) -> pl.DataFrame:
             pl.when(envelope_dm.is_not_null()).then(pl.format("agent:{}:main", pl.col("agent"))),
         ),
         key_how=pl.when(pl.col("named_key").is_not_null()).then(pl.format("named by {}", pl.col("named_by")))
-        .when(pl.col("_cmd_key").is_not_null()).then(pl.lit("commands.log line just before the start"))
+        .when(pl.col("_cmd_key").is_not_null()).then(pl.lit("commands.log or session-memory file just before the start"))
         .when(envelope_channel.is_not_null() | envelope_dm.is_not_null()).then(pl.lit("inferred from the Discord envelope"))
         .otherwise(pl.lit("unknown")),
     ).drop("named_key", "named_by", "_cmd_key", "_cmd_ts")
@@ -148,7 +149,9 @@ def attach_keys(events: pl.DataFrame, lifetimes: pl.DataFrame) -> pl.DataFrame:
     """Give transcript rows the session key their lifetime resolved to."""
     if lifetimes.is_empty():
         return events
-    keys = lifetimes.select("session_id", pl.col("session_key").alias("_key"))
+    # Stable-id stores have several lifetimes per session id, all of one key: one row per id,
+    # or the join would repeat every event once per lifetime.
+    keys = lifetimes.select("session_id", pl.col("session_key").alias("_key")).unique("session_id", keep="first")
     return (
         events.join(keys, on="session_id", how="left", maintain_order="left")
         .with_columns(session_key=pl.coalesce(pl.col("session_key"), pl.col("_key")))

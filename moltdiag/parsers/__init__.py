@@ -20,12 +20,14 @@ from moltdiag.parsers.base import InputError, InputFile, ParsedSource
 
 PARSER_MODULES = (
     "sqlite_store",
+    "journald_binary",
     "openclaw_file_log",
     "journald_json",
     "journald_export",
     "transcript",
     "session_store",
     "commands_log",
+    "session_memory",
     "journald_text",
     "pasted",
 )
@@ -95,7 +97,7 @@ def parse_file(inp: InputFile, *, explicit: bool = True, modules: list[ModuleTyp
     if module is None:
         if explicit:
             raise InputError(f"{inp.name}: not a format moltdiag reads (journald text/json/export, "
-                             "OpenClaw file log, transcript, sessions.json, SQLite session store, commands.log, pasted log excerpts)")
+                             "binary journal, OpenClaw file log, transcript, sessions.json, SQLite session store, commands.log, session-memory file, pasted log excerpts)")
         return None
     parsed = module.parse(inp)
     parsed.mtime = inp.mtime()

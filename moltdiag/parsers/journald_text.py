@@ -132,28 +132,61 @@ AMBIGUOUS_ZONES: dict[str, str] = {
 
 
 def decode_lines(data: bytes) -> tuple[pl.DataFrame, int, list[str]]:
-    """Bytes → frame (`line` 1-based, `raw` without CR/BOM), physical line count, notes."""
+    """Bytes → frame (`line` 1-based, `raw` without CR/BOM), physical line count, notes.
+
+    Polars' native line reader splits the bytes (no Python string of the whole file);
+    invalid UTF-8 is replaced by U+FFFD first, and if the reader is unavailable the
+    file is split as one Python string."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     notes: list[str] = []
-    try:
-        text = data.decode("utf-8")
-        invalid = False
-    except UnicodeDecodeError:
-        text = data.decode("utf-8", errors="replace")
-        invalid = True
-    if not text:
+    if not data:
         return pl.DataFrame(schema={"line": pl.Int64, "raw": pl.String}), 0, notes
+    invalid = False
+    try:
+        df = _read_lines(data)
+    except Exception:  # invalid UTF-8 (or an unstable API gone): decode with replacement
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("utf-8", errors="replace")
+            invalid = True
+        try:
+            df = _read_lines(text.encode("utf-8"))
+        except Exception:
+            df = _split_lines(text)
+        del text
+    if invalid:
+        bad = int(df["raw"].str.contains("\ufffd", literal=True).sum())
+        notes.append(f"{bad} line(s) held invalid UTF-8 bytes, shown as U+FFFD")
+    return df, df.height, notes
+
+
+_READ_LINES_KEEPS_CR: bool | None = None
+
+
+def _read_lines(data: bytes) -> pl.DataFrame:
+    """`pl.read_lines` with `decode_lines` semantics: one trailing CR stripped per line."""
+    global _READ_LINES_KEEPS_CR
+    if _READ_LINES_KEEPS_CR is None:
+        _READ_LINES_KEEPS_CR = pl.read_lines(b"a\r\n", name="raw")["raw"].to_list() != ["a"]
+    df = pl.read_lines(data, name="raw", row_index_name="line", row_index_offset=1)
+    df = df.select(pl.col("line").cast(pl.Int64), pl.col("raw").cast(pl.String))
+    if _READ_LINES_KEEPS_CR:
+        df = df.with_columns(pl.col("raw").str.strip_suffix("\r"))
+    return df
+
+
+def _split_lines(text: str) -> pl.DataFrame:
+    """The whole text as one string, split (slow: the fallback of `_read_lines`)."""
+    if not text:
+        return pl.DataFrame(schema={"line": pl.Int64, "raw": pl.String})
     raw = pl.Series("raw", [text]).str.split("\n").explode()
     if text.endswith("\n"):
         raw = raw.head(raw.len() - 1)
     n = raw.len()
     df = pl.DataFrame({"line": pl.int_range(1, n + 1, dtype=pl.Int64, eager=True), "raw": raw})
-    df = df.with_columns(pl.col("raw").str.strip_suffix("\r"))
-    if invalid:
-        bad = int(df["raw"].str.contains("\ufffd", literal=True).sum())
-        notes.append(f"{bad} line(s) held invalid UTF-8 bytes, shown as U+FFFD")
-    return df, n, notes
+    return df.with_columns(pl.col("raw").str.strip_suffix("\r"))
 
 
 def _frac6(frac: pl.Expr) -> pl.Expr:
@@ -261,6 +294,8 @@ _WORK_SCHEMA = {
     "line": pl.Int64, "raw": pl.String, "format": pl.String, "host": pl.String, "ident": pl.String,
     "pid": pl.Int64, "text": pl.String, "ts": UTC_US, "ts_note": pl.String, "wall_has_year": pl.Boolean,
     "_mon": pl.Int32, "_md": pl.String, "_wall_str": pl.String, "_class": pl.String,
+    # fast path only (see _fast_rows): day of month, second of day, µs
+    "_day": pl.Int64, "_sec": pl.Int64, "_frac_us": pl.Int64,
 }
 
 
@@ -278,12 +313,100 @@ def _embedded_note(msg: pl.Expr) -> pl.Expr:
     )
 
 
-def parse(source: InputFile) -> ParsedSource:
-    data = source.data
-    if b"\x00" in data[:HEAD_BYTES]:
-        raise InputError(f"{source.name}: binary data, not a journald text export")
-    lines, n_lines, notes = decode_lines(data)
+# --- fast path: canonical `short` / `short-precise` lines ----------------------------------
+#
+# `Jan 27 20:05:10[.123456] host ident[pid]: message` with a printable-ASCII header is what
+# journalctl writes for almost every line. Those lines are cut by fixed offsets (the header
+# is ASCII, so byte offsets are char offsets), the stamp is turned into µs with integer
+# arithmetic, and host/ident/pid are read once per distinct header. Every other line takes
+# the per-mode regexes below; both give the same columns.
 
+# `[^\s\[\]:]` restricted to printable ASCII
+_HDR_CHAR = r"[\x21-\x39\x3b-\x5a\x5c\x5e-\x7e]"
+_FAST_RE = (
+    r"^(?:" + "|".join(_MONTHS) + r") (?:0[1-9]|[12][0-9]|3[01]| [1-9]) "
+    r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{6})? "
+    r"(?:" + _HDR_CHAR + r"+ )?" + _HDR_CHAR + r"+\[[0-9]+\]: "
+)
+_MONTH_ENUM = pl.Enum(list(_MONTHS))
+_PY_HDR = re.compile(r"(?:([^\s\[\]:]+) )?([^\s\[\]:]+)\[(\d+)\]")
+_INT64_MAX = 2**63 - 1
+# Superset of _HEADER_ANSI_RE (and of the classifier's colour patterns).
+_ANSI_ANY_RE = r"\x1b\[|\[(?:\d|m)"
+
+
+def _fast_rows(df: pl.DataFrame, precise: bool) -> pl.DataFrame:
+    """Working columns of canonical lines (`df` holds only such lines, all of one width)."""
+    r = pl.col("raw")
+    start = 24 if precise else 17  # past `Jan 27 20:05:10[.123456] `
+    end = r.str.find("]: ", literal=True).cast(pl.Int64)  # the pid's `]` (no `]` before it)
+    two = lambda off: r.str.slice(off, 2).cast(pl.Int64, strict=False)  # noqa: E731
+    out = df.select(
+        "line", "raw",
+        _hdr=r.str.slice(start - 1, end - start + 2),
+        text=r.str.slice(end + 3),
+        _mon=(r.str.head(3).cast(_MONTH_ENUM).to_physical().cast(pl.Int32) + 1),
+        _day=r.str.slice(4, 2).str.replace(" ", "0", literal=True).cast(pl.Int64, strict=False),
+        _sec=two(7) * 3600 + two(10) * 60 + two(13),
+        _frac_us=r.str.slice(16, 6).cast(pl.Int64, strict=False) if precise else pl.lit(0, dtype=pl.Int64),
+    )
+    # host / ident / pid: once per distinct header
+    uniq = out["_hdr"].unique().sort().to_list()
+    hosts, idents, pids = [], [], []
+    for h in uniq:
+        m = _PY_HDR.fullmatch(h)
+        pid = int(m.group(3))
+        hosts.append(m.group(1))
+        idents.append(m.group(2))
+        pids.append(pid if pid <= _INT64_MAX else None)
+    codes = out["_hdr"].cast(pl.Enum(uniq)).to_physical()
+    text = out["text"]
+    ansi = _mask(text.str.contains(_ANSI_ANY_RE))
+    if ansi.any():  # what `clean` removed from the whole line, here from the message
+        fixed = out.filter(ansi).select(pl.col("text").str.replace_all(_HEADER_ANSI_RE, "")).to_series()
+        text = _scatter(text, ansi.arg_true(), fixed)
+    return out.drop("_hdr").with_columns(
+        text=text,
+        host=pl.Series(hosts, dtype=pl.String).gather(codes),
+        ident=pl.Series(idents, dtype=pl.String).gather(codes),
+        pid=pl.Series(pids, dtype=pl.Int64).gather(codes),
+        format=pl.lit("journald-short-precise" if precise else "journald-short"),
+        ts=pl.lit(None, dtype=UTC_US),
+        ts_note=pl.lit("journal wall clock; zone and year not stated"),
+        wall_has_year=pl.lit(False),
+        _class=pl.lit("stamped"),
+    )
+
+
+def _mask(s: pl.Series) -> pl.Series:
+    return s.fill_null(False)
+
+
+def _scatter(base: pl.Series, idx: pl.Series, values: pl.Series) -> pl.Series:
+    out = base.cast(values.dtype) if base.dtype != values.dtype else base.clone()
+    return out.scatter(idx, values) if idx.len() else out
+
+
+def _fast_wall(year: pl.Expr) -> pl.Expr:
+    """Naive µs of (`year`, `_mon`, `_day`, `_sec`, `_frac_us`); null for a day the month lacks."""
+    m, d = pl.col("_mon").cast(pl.Int64), pl.col("_day")
+    leap = ((year % 4) == 0) & (((year % 100) != 0) | ((year % 400) == 0))
+    mlen = pl.when(m == 2).then(28 + leap.cast(pl.Int64)).otherwise(30 + ((m + m // 8) % 2))
+    # days from 1970-01-01 (H. Hinnant's days_from_civil)
+    y = year - (m <= 2).cast(pl.Int64)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * ((m + 9) % 12) + 2) // 5 + d - 1
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    us = days * 86_400_000_000 + pl.col("_sec") * 1_000_000 + pl.col("_frac_us")
+    return pl.when(d <= mlen).then(us).cast(pl.Datetime("us"))
+
+
+# --- slow path: every mode, every oddity ------------------------------------------------------
+
+
+def _slow_parts(lines: pl.DataFrame) -> list[pl.DataFrame]:
+    """Working frames (stamped, unread stamps, everything else) of lines off the fast path."""
     df = lines.filter(pl.col("raw").str.strip_chars() != "").with_columns(
         clean=pl.col("raw").str.replace_all(_HEADER_ANSI_RE, "")
     )
@@ -305,7 +428,55 @@ def parse(source: InputFile) -> ParsedSource:
             parts.append(_work(sub.filter(~pl.col("ok")).select("line", "raw", _class=pl.lit("bad"))))
     rest = df.filter(~pl.col("_class").is_in(list(_PARSERS)))
     parts.append(_work(rest))
-    work = pl.concat(parts, how="vertical").sort("line")
+    return parts
+
+
+def _emb_note(text: pl.Series) -> pl.Series:
+    """`_embedded_note(text)`, the regex only on rows that start with a digit but not with
+    the common `….mmmZ ` console stamp."""
+    frame = pl.DataFrame({"text": text})
+    t = pl.col("text")
+    flags = frame.select(
+        fast=t.str.contains(_FAST_CONSOLE_RE).fill_null(False), digit=t.str.contains(r"^\d").fill_null(False)
+    )
+    note = flags.select(pl.when("fast").then(pl.lit("gateway console stamp (UTC)"))).to_series()
+    other = flags["digit"] & ~flags["fast"]
+    if other.any():
+        note = _scatter(note, other.arg_true(), frame.filter(other).select(_embedded_note(t)).to_series())
+    return note.alias("_emb_note")
+
+
+_FAST_CONSOLE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z "
+
+
+def parse(source: InputFile) -> ParsedSource:
+    data = source.data
+    if b"\x00" in data[:HEAD_BYTES]:
+        raise InputError(f"{source.name}: binary data, not a journald text export")
+    lines, n_lines, notes = decode_lines(data)
+
+    flags = lines.select(fast=pl.col("raw").str.contains(_FAST_RE).fill_null(False)).to_series()
+    n_fast = int(flags.sum())
+    if n_fast:
+        precise_all = lines.select((pl.col("raw").str.slice(15, 1) == ".").fill_null(False)).to_series()
+        precise = flags & precise_all
+    parts: list[pl.DataFrame] = []
+    fmt_fast: dict[str, int] = {}
+    if n_fast:
+        n_precise = int(precise.sum())
+        if n_fast - n_precise:
+            plain = lines if n_fast == lines.height and not n_precise else lines.filter(flags & ~precise)
+            parts.append(_work(_fast_rows(plain, precise=False)))
+            fmt_fast["journald-short"] = n_fast - n_precise
+        if n_precise:
+            parts.append(_work(_fast_rows(lines.filter(precise), precise=True)))
+            fmt_fast["journald-short-precise"] = n_precise
+    if n_fast < lines.height:
+        parts.extend(p for p in _slow_parts(lines.filter(~flags) if n_fast else lines) if p.height)
+    del lines
+    parts = [p for p in parts if p.height] or [_work(pl.DataFrame(schema={"line": pl.Int64, "raw": pl.String}))]
+    work = parts[0] if len(parts) == 1 else pl.concat(parts, how="vertical").sort("line")
+    del parts
 
     counts = dict(work.group_by("_class").len().iter_rows()) if work.height else {}
     n_stamped = counts.get("stamped", 0)
@@ -313,54 +484,75 @@ def parse(source: InputFile) -> ParsedSource:
     stamped_file = n_stamped > 0 and n_stamped * 2 >= n_stamped + n_other
 
     klass = pl.col("_class")
+    has_cont = False
     if stamped_file:
         # A journal entry's continuation lines are indented under its message.
-        entry = (klass == "stamped").cast(pl.Int64).cum_sum()
-        work = work.with_columns(_entry=entry).with_columns(
-            _class=pl.when((klass == "indent") & (pl.col("_entry") > 0)).then(pl.lit("cont"))
-            .when(klass.is_in(["plain", "bad", "indent"])).then(pl.lit("unparsed"))
-            .otherwise(klass)
-        )
-    else:
+        if n_other:
+            entry = (klass == "stamped").cast(pl.Int64).cum_sum()
+            work = work.with_columns(_entry=entry).with_columns(
+                _class=pl.when((klass == "indent") & (pl.col("_entry") > 0)).then(pl.lit("cont"))
+                .when(klass.is_in(["plain", "bad", "indent"])).then(pl.lit("unparsed"))
+                .otherwise(klass)
+            )
+            has_cont = bool((work["_class"] == "cont").any())
+    elif n_other:
         work = work.with_columns(
-            _entry=pl.lit(0, dtype=pl.Int64),
             _class=pl.when(klass.is_in(["plain", "bad", "indent"])).then(pl.lit("cat")).otherwise(klass),
         )
-    work = work.with_columns(
-        text=pl.when(klass == "cat").then(pl.col("raw"))
-        .when(klass == "cont").then(pl.col("raw").str.strip_chars_start())
-        .otherwise(pl.col("text")),
-        format=pl.when(klass == "cat").then(pl.lit("journald-cat")).otherwise(pl.col("format")),
-    )
+    if has_cont or (not stamped_file and n_other):
+        work = work.with_columns(
+            text=pl.when(klass == "cat").then(pl.col("raw"))
+            .when(klass == "cont").then(pl.col("raw").str.strip_chars_start())
+            .otherwise(pl.col("text")),
+            format=pl.when(klass == "cat").then(pl.lit("journald-cat")).otherwise(pl.col("format")),
+        )
 
     # Year placeholders for `short`: one more per backwards month step (Dec → Jan).
     prev_mon = pl.col("_mon").forward_fill().shift(1)
     rollover = (pl.col("_mon") < prev_mon).fill_null(False)
-    year = PLACEHOLDER_YEAR + rollover.cast(pl.Int64).cum_sum()
-    work = work.with_columns(
-        _wall_str=pl.coalesce(
-            pl.col("_wall_str"),
-            pl.when(pl.col("_md").is_not_null()).then(pl.concat_str(year.cast(pl.String), pl.lit("-"), pl.col("_md"))),
-        ),
-    ).with_columns(
-        wall=pl.col("_wall_str").str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us").cast(NAIVE_US),
-    )
-    rollovers = int(work.select(rollover.sum()).item()) if work.height else 0
+    k = work.select(rollover.cast(pl.Int64).cum_sum()).to_series() if work.height else pl.Series([], dtype=pl.Int64)
+    rollovers = int(k[-1]) if k.len() else 0
+    year = pl.lit(PLACEHOLDER_YEAR, dtype=pl.Int64) + (pl.lit(k) if rollovers else pl.lit(0, dtype=pl.Int64))
+    wall = work.select(_fast_wall(year)).to_series() if n_fast else pl.Series("wall", [None] * work.height, dtype=NAIVE_US)
+    # Lines off the fast path: the stamp as a string, then parsed.
+    slow_wall = (pl.col("_wall_str").is_not_null() | pl.col("_md").is_not_null()).fill_null(False)
+    slow_rows = work.select(slow_wall).to_series()
+    n_bad_wall = int((wall.is_null() & work["_day"].is_not_null()).sum()) if n_fast else 0
+    n_short = n_fast
+    if slow_rows.any():
+        sub = work.with_columns(_year=year).filter(slow_rows).select(
+            "_class", "_md",
+            _wall_str=pl.coalesce(
+                pl.col("_wall_str"),
+                pl.when(pl.col("_md").is_not_null()).then(
+                    pl.concat_str(pl.col("_year").cast(pl.String), pl.lit("-"), pl.col("_md"))),
+            ),
+        ).with_columns(
+            wall=pl.col("_wall_str").str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us").cast(NAIVE_US),
+        )
+        wall = _scatter(wall.cast(NAIVE_US), slow_rows.arg_true(), sub["wall"])
+        n_bad_wall += sub.filter((klass == "stamped") & pl.col("wall").is_null()).height
+        n_short += sub.filter((klass == "stamped") & pl.col("_md").is_not_null()).height
+    work = work.with_columns(wall=wall.cast(NAIVE_US))
 
     # Dominant mode names the source; journal markers, gaps and unparsed rows take it too.
-    fmt_counts = (
-        work.filter(klass.is_in(["stamped", "cat"])).group_by("format").len()
-        .sort(["len", "format"], descending=[True, False])
-    )
-    dominant = fmt_counts["format"][0] if fmt_counts.height else FORMAT
+    fmt = dict(fmt_fast)
+    rest_fmt = work.filter(klass.is_in(["stamped", "cat"]) & pl.col("_day").is_null()).group_by("format").len()
+    for f, c in rest_fmt.iter_rows():
+        fmt[f] = fmt.get(f, 0) + c
+    dominant = min(fmt.items(), key=lambda fc: (-fc[1], fc[0]))[0] if fmt else FORMAT
 
     is_msg = klass.is_in(["stamped", "cat", "cont"])
-    msgs = work.filter(is_msg).with_columns(
+    # markers, gaps and (in a stamped file) unread lines are not messages
+    all_msg = counts.get("marker", 0) + counts.get("gap", 0) == 0 and (not stamped_file or n_other == 0)
+    msgs = (work if all_msg else work.filter(is_msg)).with_columns(
         subsystem=pl.lit(None, dtype=pl.String), channel=pl.lit(None, dtype=pl.String),
         session_key=pl.lit(None, dtype=pl.String), session_id=pl.lit(None, dtype=pl.String),
     )
-    emb_note = _embedded_note(pl.col("text"))  # evaluated before the classifier splits the stamp
-    msgs = msgs.with_columns(_emb_note=emb_note)
+    if msgs.height:
+        msgs = msgs.with_columns(_emb_note(msgs["text"]))  # before the classifier splits the stamp
+    else:
+        msgs = msgs.with_columns(_emb_note=_embedded_note(pl.col("text")))
     msgs = classify_log_messages(msgs)
     emb = pl.col("embedded_ts")
     msgs = msgs.with_columns(
@@ -369,7 +561,7 @@ def parse(source: InputFile) -> ParsedSource:
         _own_ts=emb.is_not_null(),
     ).drop("embedded_ts", "_emb_note")
     # Continuation lines belong to the entry above: same stamp, host, ident, pid.
-    if stamped_file and msgs.height and (msgs["_class"] == "cont").any():
+    if stamped_file and has_cont:
         cont = klass == "cont"
         inherit = ["format", "host", "ident", "pid", "wall", "wall_has_year"]
         own = cont & pl.col("_own_ts")
@@ -379,29 +571,32 @@ def parse(source: InputFile) -> ParsedSource:
                for c in ("ts", "ts_note")},
         )
 
-    others = work.filter(~is_msg).with_columns(
-        kind=pl.when(klass == "marker").then(pl.lit("other")).when(klass == "gap").then(pl.lit("gap"))
-        .otherwise(pl.lit("unparsed")),
-        text=pl.col("raw"),
-        format=pl.lit(dominant),
-        host=pl.lit(None, dtype=pl.String), ident=pl.lit(None, dtype=pl.String), pid=pl.lit(None, dtype=pl.Int64),
-        ts=pl.lit(None, dtype=UTC_US), ts_note=pl.lit(None, dtype=pl.String),
-        wall=pl.lit(None, dtype=NAIVE_US), wall_has_year=pl.lit(None, dtype=pl.Boolean),
-    )
-    events = pl.concat([conform(msgs), conform(others)], how="vertical").sort("line", maintain_order=True)
+    events = conform(msgs)
+    del msgs
+    if not all_msg:
+        others = work.filter(~is_msg).with_columns(
+            kind=pl.when(klass == "marker").then(pl.lit("other")).when(klass == "gap").then(pl.lit("gap"))
+            .otherwise(pl.lit("unparsed")),
+            text=pl.col("raw"),
+            format=pl.lit(dominant),
+            host=pl.lit(None, dtype=pl.String), ident=pl.lit(None, dtype=pl.String), pid=pl.lit(None, dtype=pl.Int64),
+            ts=pl.lit(None, dtype=UTC_US), ts_note=pl.lit(None, dtype=pl.String),
+            wall=pl.lit(None, dtype=NAIVE_US), wall_has_year=pl.lit(None, dtype=pl.Boolean),
+        )
+        if others.height:
+            events = pl.concat([events, conform(others)], how="vertical").sort("line", maintain_order=True)
     events = events.with_columns(source=pl.lit(source.name), wall_has_year=pl.when(pl.col("wall").is_not_null())
                                  .then(pl.col("wall_has_year")))
 
-    if work.filter((klass == "stamped") & pl.col("_md").is_not_null()).height:
+    if n_short:
         notes.append(
             "journal `short` stamps carry no year and no zone: local wall clock with placeholder year "
             f"{PLACEHOLDER_YEAR}" + (f", {rollovers} year rollover(s) seen" if rollovers else "")
         )
-    if n_stamped == 0 and work.filter(klass == "cat").height:
+    if n_stamped == 0 and counts.get("plain", 0) + counts.get("bad", 0) + counts.get("indent", 0):
         notes.append("no journal stamps (journalctl -o cat): times only from gateway console stamps")
-    bad_wall = work.filter((klass == "stamped") & pl.col("_wall_str").is_not_null() & pl.col("wall").is_null()).height
-    if bad_wall:
-        notes.append(f"{bad_wall} journal stamp(s) name a date that does not exist (e.g. Feb 29 in a non-leap year)")
+    if n_bad_wall:
+        notes.append(f"{n_bad_wall} journal stamp(s) name a date that does not exist (e.g. Feb 29 in a non-leap year)")
 
     return ParsedSource(source=source.name, format=dominant, events=events, lines=n_lines, notes=notes,
                         mtime=source.mtime())

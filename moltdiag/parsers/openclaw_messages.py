@@ -106,18 +106,6 @@ def strip_ansi(expr: pl.Expr) -> pl.Expr:
     return expr.str.replace_all(ANSI_RE, "").str.replace_all(_BARE_RESET_RE, "$1")
 
 
-def split_console_prefix(df: pl.DataFrame) -> pl.DataFrame:
-    """Split `2026-…Z [tag] message` into `stamp`, `subsystem` (tag) and `text` (message)."""
-    parts = pl.col("text").str.extract_groups(_CONSOLE_PREFIX_RE)
-    df = df.with_columns(_parts=parts)
-    tag = pl.col("_parts").struct.field("tag")
-    return df.with_columns(
-        stamp=pl.col("_parts").struct.field("stamp"),
-        subsystem=pl.coalesce(pl.col("subsystem"), tag) if "subsystem" in df.columns else tag,
-        text=pl.coalesce(pl.col("_parts").struct.field("msg"), pl.col("text")),
-    ).drop("_parts")
-
-
 def parse_iso_utc(expr: pl.Expr) -> pl.Expr:
     """ISO-8601 with `Z` or an offset → UTC µs; anything else → null."""
     norm = (
@@ -136,11 +124,193 @@ def _int(expr: pl.Expr) -> pl.Expr:
     return expr.cast(pl.Int64, strict=False)
 
 
-def classify(df: pl.DataFrame) -> pl.DataFrame:
-    """Fill kind and typed fields from `text` (and `subsystem` when present).
+# --- row subsets ---------------------------------------------------------------------------
+#
+# Most log lines are noise (`[ws] ⇄ res ✓ chat.history 63ms …`, `[heartbeat] started`). The
+# expensive expressions (regex captures, the per-kind chain, the typed-field extracts) run
+# only on the rows that one cheap whole-column scan selects, and their results are scattered
+# back by row position. Every prefilter below is a superset of the rows its expressions can
+# change, so the result is the one the expressions give when run on every row.
 
-    Rows that already have a kind (e.g. `unparsed`) keep it.
-    """
+# Superset of ANSI_RE and _BARE_RESET_RE: an escape + `[`, or `[` before a digit or `m`.
+_ANSI_ANY_RE = r"\x1b\[|\[(?:\d|m)"
+
+# The gateway console stamp services write (`2026-01-27T19:05:10.412Z `), ASCII digits only;
+# any other prefix starting with a digit takes the full regex.
+_FAST_STAMP_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z "
+# A `[tag]` of printable ASCII (no `]`, no whitespace): its byte offsets are its char offsets.
+# `[` right after the (absent or common) stamp
+_FAST_STAMP_BRACKET_RE = r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z )?\["
+_FAST_TAG_ANY_RE = (r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z )?"
+                    r"\[[\x21-\x5c\x5e-\x7e]{1,40}\]")
+
+
+def _kind_prefilter_literals() -> list[str]:
+    """Literals, one of which (ASCII case-insensitively) every line a kind or a typed field
+    can come from contains."""
+    lits = [lit for _, literals in _KIND_LITERALS for lit in literals]
+    lits += [
+        "-gateway",  # `Stopping|Stopped|Started …-gateway` (systemd)
+        " timed out after",  # `Listener X timed out after`
+        "retrying in",  # `(?i)… network error: …; retrying in ` (no non-ASCII folds to these letters)
+        "reconnect scheduled in ",  # Carbon's scheduler line, reclassified from `other`
+    ]
+    return sorted(set(lits))
+
+
+_KIND_PREFILTER = _kind_prefilter_literals()
+# Preset kinds whose typed fields the classifier fills (`other` only via the scheduler line,
+# which the prefilter catches).
+_TYPED_KINDS = ["ws_close", "gateway_error", "gateway_stop", "channel_reconnect", "channel_conflict",
+                "resume_attempt", "reconnect_attempt", "slow_listener", "listener_timeout", "session_reset_log",
+                "gateway_start"]
+_DISCORD_LITERALS = ("InteractionEventListener", "DiscordMessageListener", "[EventQueue]", "INTERACTION_CREATE",
+                     "MESSAGE_CREATE", "no HELLO received", "WebSocket connection closed with code",
+                     "Attempting resume with backoff", "Reconnecting with backoff")
+_SLACK_LITERAL = "socket-mode:"
+# Channel names (and `eventqueue`) in a subsystem, ASCII case-insensitively; `to_lowercase`
+# also turns the Kelvin sign into `k`, hence the extra spelling of "slack".
+_SUB_PREFILTER = [*CHANNELS, "eventqueue", "slac\u212a"]
+_ALL_LITERALS = sorted({*_KIND_PREFILTER, *_DISCORD_LITERALS, _SLACK_LITERAL})
+# A channel name at the start of the text; `(?i)` folds at least what `to_lowercase` does.
+_TEXT_CHANNEL_PREFILTER_RE = r"(?i)^\[?(?:" + "|".join(CHANNELS) + ")"
+
+
+def _mask(s: pl.Series) -> pl.Series:
+    return s.fill_null(False)
+
+
+def _scatter(base: pl.Series, idx: pl.Series, values: pl.Series) -> pl.Series:
+    """`base` (cast to the dtype of `values`) with rows `idx` set to `values`. Only rows
+    whose value changes are written; when none does, `base` itself is returned."""
+    if base.dtype != values.dtype:
+        base = base.cast(values.dtype)
+    if idx.len():
+        changed = ~base.gather(idx).eq_missing(values)
+        if not changed.all():
+            idx, values = idx.filter(changed), values.filter(changed)
+    if not idx.len():
+        return base
+    return base.clone().scatter(idx, values)
+
+
+def _nulls(name: str, dtype: pl.DataType, n: int) -> pl.Series:
+    return pl.Series(name, [], dtype=dtype).extend_constant(None, n)
+
+
+def strip_ansi_frame(df: pl.DataFrame, column: str = "text") -> pl.DataFrame:
+    """`strip_ansi` on a frame's column, evaluated only where a colour code can be."""
+    s = df[column]
+    mask = _mask(s.str.contains(_ANSI_ANY_RE))
+    if not mask.any():
+        return df
+    fixed = df.filter(mask).select(strip_ansi(pl.col(column)).alias(column)).to_series()
+    return df.with_columns(_scatter(s, mask.arg_true(), fixed))
+
+
+# --- console prefix ------------------------------------------------------------------------
+
+
+def _split_console_prefix_rows(df: pl.DataFrame) -> pl.DataFrame:
+    """The spec's regex on every row of `df` (stamp, subsystem, text)."""
+    parts = pl.col("text").str.extract_groups(_CONSOLE_PREFIX_RE)
+    df = df.with_columns(_parts=parts)
+    tag = pl.col("_parts").struct.field("tag")
+    return df.with_columns(
+        stamp=pl.col("_parts").struct.field("stamp"),
+        subsystem=pl.coalesce(pl.col("subsystem"), tag) if "subsystem" in df.columns else tag,
+        text=pl.coalesce(pl.col("_parts").struct.field("msg"), pl.col("text")),
+    ).drop("_parts")
+
+
+def _console_parts(text: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series, pl.Series]:
+    """(`stamp`, `tag`, `msg`, `fast`) of `_CONSOLE_PREFIX_RE` for every row. `fast` marks the
+    rows whose stamp is the common `….mmmZ` form (parsed by `_fast_console_ts`).
+
+    The common shapes (`….mmmZ [tag] msg`, `[tag] msg`, bare text) are cut by offsets; a
+    stamp of another form, or a tag with non-ASCII characters, takes the spec's regex."""
+    name = text.name
+    t = pl.col("t")
+    frame = pl.DataFrame({"t": text}).with_columns(
+        fast=t.str.contains(_FAST_STAMP_RE).fill_null(False),
+        # first `]`: the tag's end (a fast stamp holds none)
+        close=t.str.find("]", literal=True),
+        close_sp=t.str.find("] ", literal=True),
+        tagf=t.str.contains(_FAST_TAG_ANY_RE).fill_null(False),
+        digit=t.str.contains(r"^\d").fill_null(False),
+    )
+    fast, tagf, close = pl.col("fast"), pl.col("tagf"), pl.col("close").cast(pl.Int64)
+    start = pl.when(fast).then(pl.lit(25, dtype=pl.Int64)).otherwise(pl.lit(0, dtype=pl.Int64))
+    space = (pl.col("close_sp") == pl.col("close")).fill_null(False).cast(pl.Int64)
+    out = frame.select(
+        stamp=pl.when(fast).then(t.str.head(24)),
+        tag=pl.when(tagf).then(t.str.slice(start + 1, close - start - 1)),
+        msg=t.str.slice(pl.when(tagf).then(close + 1 + space).otherwise(start)),
+        # a digit that is not the common stamp: the spec's regex on the whole text
+        slow=pl.col("digit") & ~fast,
+        # `[` after the (absent or fast) stamp, but not an ASCII tag: the tag part of the regex
+        tag_slow=~tagf & ~(pl.col("digit") & ~fast) & t.str.contains(_FAST_STAMP_BRACKET_RE).fill_null(False),
+    )
+    stamp, tag, msg = out["stamp"], out["tag"], out["msg"]
+    tag_slow = out["tag_slow"]
+    if tag_slow.any():
+        parts = (pl.DataFrame({"r": msg}).filter(tag_slow)
+                 .select(pl.col("r").str.extract_groups(r"(?s)^(?:\[(?P<tag>[^\]\s]{1,40})\] ?)?(?P<msg>.*)$"))
+                 .unnest("r"))
+        idx = tag_slow.arg_true()
+        tag = _scatter(tag, idx, parts["tag"])
+        msg = _scatter(msg, idx, parts["msg"])
+    slow = out["slow"]
+    if slow.any():
+        parts = (pl.DataFrame({"t": text}).filter(slow)
+                 .select(pl.col("t").str.extract_groups(_CONSOLE_PREFIX_RE)).unnest("t"))
+        idx = slow.arg_true()
+        stamp = _scatter(stamp, idx, parts["stamp"])
+        tag = _scatter(tag, idx, parts["tag"])
+        msg = _scatter(msg, idx, parts["msg"])
+    return stamp.alias("stamp"), tag.alias("tag"), msg.alias(name), frame["fast"]
+
+
+def split_console_prefix(df: pl.DataFrame) -> pl.DataFrame:
+    """Split `2026-…Z [tag] message` into `stamp`, `subsystem` (tag) and `text` (message)."""
+    if not df.height:
+        return _split_console_prefix_rows(df)
+    stamp, tag, msg, _ = _console_parts(df["text"])
+    return _with_console_parts(df, stamp, tag, msg)
+
+
+def _with_console_parts(df: pl.DataFrame, stamp: pl.Series, tag: pl.Series, msg: pl.Series) -> pl.DataFrame:
+    sub = pl.coalesce(pl.col("subsystem"), pl.lit(tag)) if "subsystem" in df.columns else pl.lit(tag)
+    return df.with_columns(
+        stamp=stamp,
+        subsystem=sub,
+        text=pl.coalesce(pl.lit(msg), pl.col("text")),
+    )
+
+
+def _fast_console_ts(stamp: pl.Series, fast: pl.Series) -> pl.Series:
+    """`parse_iso_utc(stamp)` as UTC µs; the `….mmmZ` rows through Polars' fixed-format path."""
+    frame = pl.DataFrame({"s": stamp, "fast": fast})
+    s = pl.col("s")
+    ts = frame.select(
+        pl.when("fast").then(
+            (s.str.head(19).str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us")
+             + pl.duration(milliseconds=s.str.slice(20, 3).cast(pl.Int64, strict=False)))
+            .dt.replace_time_zone("UTC")
+        )
+    ).to_series().cast(UTC_US)
+    other = stamp.is_not_null() & ~fast
+    if other.any():
+        rest = frame.filter(other).select(parse_iso_utc(s).cast(UTC_US)).to_series()
+        ts = _scatter(ts, other.arg_true(), rest)
+    return ts.alias("embedded_ts")
+
+
+# --- kinds and typed fields ----------------------------------------------------------------
+
+
+def _classify_rows_all(df: pl.DataFrame) -> pl.DataFrame:
+    """Kind and typed fields for every row of `df` (no channel), every extract on every row."""
     text = pl.col("text").fill_null("")
     kind = _first_match_kind(text)
     if "kind" in df.columns:
@@ -199,7 +369,125 @@ def classify(df: pl.DataFrame) -> pl.DataFrame:
         df = df.with_columns(
             pid=pl.coalesce(pl.col("pid"), pl.when(k == "gateway_start").then(_int(text.str.extract(_PID_RE, 1))))
         )
-    return df.with_columns(channel=_channel_expr(df))
+    return df
+
+
+def _classify_rows(df: pl.DataFrame) -> pl.DataFrame:
+    """Kind and typed fields for every row of `df` (no channel): `_classify_rows_all`, with
+    each extract run only on the rows of the kinds that read it."""
+    if not df.height:
+        return _classify_rows_all(df)
+    text = pl.col("text").fill_null("")
+    kind = _first_match_kind(text)
+    if "kind" in df.columns:
+        kind = pl.coalesce(pl.col("kind"), kind)
+    df = df.with_columns(kind=kind)
+    n = df.height
+    cols: dict[str, pl.Series] = {name: _nulls(name, dtype, n) for name, dtype in _TYPED_FIELDS.items()}
+    kinds = df["kind"]
+
+    def part(selected: list[str], **exprs: pl.Expr) -> None:
+        mask = _mask(kinds.is_in(selected))
+        if not mask.any():
+            return
+        idx = mask.arg_true()
+        values = df.filter(mask).select(**exprs)
+        for name in exprs:
+            cols[name] = _scatter(cols[name], idx, values[name])
+
+    fatal = text.str.extract_groups(_FATAL_RE)
+    status = text.str.extract_groups(_STATUS_RE)
+    part(["ws_close"], code=_int(text.str.extract(_CLOSE_RE, 1)))
+    part(["gateway_error"], code=_int(pl.coalesce(fatal.struct.field("1"), fatal.struct.field("2"),
+                                                 text.str.extract(_AFTER_RE, 1))))
+    part(["gateway_stop"], code=pl.when(fatal.struct.field("1").is_not_null()).then(_int(fatal.struct.field("1"))))
+    part(["channel_reconnect", "channel_conflict"],
+         code=_int(pl.coalesce(status.struct.field("1"), status.struct.field("2"), status.struct.field("3"))))
+    scheduled = text.str.extract_groups(_SCHEDULED_RE)
+    part(["resume_attempt", "reconnect_attempt"],
+         backoff_ms=_int(pl.coalesce(text.str.extract(_BACKOFF_RE, 1), scheduled.struct.field("1"))),
+         after_code=_int(text.str.extract(_AFTER_RE, 1)))
+    slow = text.str.extract_groups(_SLOW_RE)
+    slow_json = text.str.extract_groups(_SLOW_JSON_RE)
+    slow_value = slow.struct.field("2").cast(pl.Float64, strict=False)
+    slow_ms = pl.when(slow.struct.field("3") == "ms").then(slow_value).otherwise(slow_value * 1000.0)
+    part(["slow_listener"],
+         duration_ms=pl.coalesce(slow_ms, slow_json.struct.field("3").cast(pl.Float64, strict=False)),
+         listener=pl.coalesce(slow.struct.field("1"), slow_json.struct.field("1")),
+         event_name=pl.coalesce(slow.struct.field("4"), slow_json.struct.field("2")))
+    timeout = text.str.extract_groups(_TIMEOUT_RE)
+    part(["listener_timeout"],
+         duration_ms=timeout.struct.field("2").cast(pl.Float64, strict=False),
+         listener=timeout.struct.field("1"), event_name=timeout.struct.field("3"))
+    # Carbon's newer scheduler line states resume=true/false itself.
+    other = _mask(kinds == "other")
+    if other.any():
+        idx = other.arg_true()
+        sched = df.filter(other).select(
+            kind=pl.when(scheduled.struct.field("3") == "true").then(pl.lit("resume_attempt"))
+            .when(scheduled.struct.field("3") == "false").then(pl.lit("reconnect_attempt"))
+            .otherwise(pl.lit("other")),
+            backoff_ms=_int(scheduled.struct.field("1")),
+        )
+        moved = sched["kind"] != "other"
+        if moved.any():
+            kinds = _scatter(kinds, idx.filter(moved), sched["kind"].filter(moved))
+            cols["backoff_ms"] = _scatter(cols["backoff_ms"], idx.filter(moved), sched["backoff_ms"].filter(moved))
+    out = {"kind": kinds, **cols}
+    if "session_key" in df.columns:
+        reset = _mask(kinds == "session_reset_log")
+        for name, group in (("session_key", "1"), ("session_id", "2")):
+            col = df[name]
+            if reset.any():
+                values = df.filter(reset).select(
+                    pl.coalesce(pl.col(name), text.str.extract_groups(_RESTART_SESSION_RE).struct.field(group))
+                ).to_series()
+                col = _scatter(col, reset.arg_true(), values)
+            out[name] = col
+    if "pid" in df.columns:
+        start = _mask(kinds == "gateway_start")
+        col = df["pid"]
+        if start.any():
+            values = df.filter(start).select(pl.coalesce(pl.col("pid"), _int(text.str.extract(_PID_RE, 1)))).to_series()
+            col = _scatter(col, start.arg_true(), values)
+        out["pid"] = col
+    return df.with_columns(**{name: s.alias(name) for name, s in out.items()})
+
+
+_TYPED_FIELDS: dict[str, pl.DataType] = {
+    "code": pl.Int64, "backoff_ms": pl.Int64, "after_code": pl.Int64, "duration_ms": pl.Float64,
+    "listener": pl.String, "event_name": pl.String,
+}
+
+
+def classify(df: pl.DataFrame) -> pl.DataFrame:
+    """Fill kind and typed fields from `text` (and `subsystem` when present).
+
+    Rows that already have a kind (e.g. `unparsed`) keep it.
+    """
+    n = df.height
+    if n == 0:
+        return _classify_rows(df).with_columns(channel=_channel_expr(df))
+    # One scan over every literal either the kind chain or the channel needs.
+    lit_hit = _mask(df["text"].fill_null("").str.contains_any(_ALL_LITERALS, ascii_case_insensitive=True))
+    hit = lit_hit
+    preset = df["kind"] if "kind" in df.columns else None
+    if preset is not None:
+        hit = hit | _mask(preset.is_in(_TYPED_KINDS))
+    idx = hit.arg_true()
+    sub = _classify_rows(df.filter(hit))
+
+    # Rows outside the subset: kind stays (preset or `other`), typed fields null.
+    base_kind = (preset.cast(pl.String).fill_null("other") if preset is not None
+                 else pl.Series("kind", ["other"], dtype=pl.String).extend_constant("other", n - 1))
+    out: dict[str, pl.Series] = {"kind": _scatter(base_kind, idx, sub["kind"]).alias("kind")}
+    for name, dtype in _TYPED_FIELDS.items():
+        out[name] = _scatter(_nulls(name, dtype, n), idx, sub[name]).alias(name)
+    for name in ("session_key", "session_id", "pid"):
+        if name in df.columns and name in sub.columns:
+            out[name] = _scatter(df[name], idx, sub[name]).alias(name)
+    df = df.with_columns(**out)
+    return df.with_columns(_channel(df, lit_hit))
 
 
 def _channel_expr(df: pl.DataFrame) -> pl.Expr:
@@ -212,17 +500,56 @@ def _channel_expr(df: pl.DataFrame) -> pl.Expr:
         lowered.str.extract(r"^\[?(" + "|".join(c for c in CHANNELS if c != "signal") + r")\b", 1),
         lowered.str.extract(r"^\[?(signal)(?: sse|-cli)", 1),
     )
-    discordish = pl.when(
-        pl.any_horizontal(
-            [text.str.contains(s, literal=True) for s in
-             ("InteractionEventListener", "DiscordMessageListener", "[EventQueue]", "INTERACTION_CREATE", "MESSAGE_CREATE",
-              "no HELLO received",
-              "WebSocket connection closed with code", "Attempting resume with backoff", "Reconnecting with backoff")]
-        ) | (sub == "eventqueue")
-    ).then(pl.lit("discord"))
-    slackish = pl.when(text.str.contains("socket-mode:", literal=True)).then(pl.lit("slack"))
+    discordish = pl.when(text.str.contains_any(list(_DISCORD_LITERALS)) | (sub == "eventqueue")).then(pl.lit("discord"))
+    slackish = pl.when(text.str.contains(_SLACK_LITERAL, literal=True)).then(pl.lit("slack"))
     existing = [pl.col("channel")] if "channel" in df.columns else []
     return pl.coalesce(*existing, from_sub, from_text, discordish, slackish)
+
+
+_SUB_CHANNEL_RE = r"(?:^|/)(" + "|".join(CHANNELS) + r")(?:[/:]|$)"
+_TEXT_CHANNEL_RE = r"^\[?(" + "|".join(c for c in CHANNELS if c != "signal") + r")\b"
+_TEXT_SIGNAL_RE = r"^\[?(signal)(?: sse|-cli)"
+
+
+def _channel(df: pl.DataFrame, lit_hit: pl.Series) -> pl.Series:
+    """`_channel_expr`, each part evaluated only on the rows that can give it (`lit_hit`:
+    rows holding one of `_ALL_LITERALS`)."""
+    n = df.height
+    has_sub = "subsystem" in df.columns
+    flags = df.select(
+        pre=pl.col("text").str.contains(_TEXT_CHANNEL_PREFILTER_RE).fill_null(False),
+        sub=(pl.col("subsystem").str.contains_any(_SUB_PREFILTER, ascii_case_insensitive=True).fill_null(False)
+             if has_sub else pl.lit(False)),
+    )
+    base = df["channel"].cast(pl.String) if "channel" in df.columns else _nulls("channel", pl.String, n)
+    union = flags["pre"] | flags["sub"] | lit_hit
+    if not union.any():
+        return base.alias("channel")
+    cols = ["text", *(["subsystem"] if has_sub else [])]
+    sub = df.select(cols).with_columns(_pre=flags["pre"], _sub=flags["sub"], _lit=lit_hit, _base=base).filter(union)
+    m = sub.height
+    text = pl.col("text").fill_null("")
+    lowered_sub = pl.col("subsystem").fill_null("").str.to_lowercase()
+
+    def on(mask: str, expr: pl.Expr, dtype: pl.DataType) -> pl.Series:
+        rows = sub[mask]
+        if not rows.any():
+            return _nulls("x", dtype, m)
+        return _scatter(_nulls("x", dtype, m), rows.arg_true(), sub.filter(rows).select(expr).to_series())
+
+    from_sub = on("_sub", lowered_sub.str.extract(_SUB_CHANNEL_RE, 1), pl.String)
+    eventq = on("_sub", lowered_sub == "eventqueue", pl.Boolean).fill_null(False)
+    # The regexes look at most 12 characters in: `[googlechat` and the `\b` after it.
+    head = text.str.head(12).str.to_lowercase()
+    from_text = on("_pre", pl.coalesce(head.str.extract(_TEXT_CHANNEL_RE, 1), head.str.extract(_TEXT_SIGNAL_RE, 1)),
+                   pl.String)
+    discord = on("_lit", text.str.contains_any(list(_DISCORD_LITERALS)), pl.Boolean).fill_null(False) | eventq
+    slack = on("_lit", text.str.contains(_SLACK_LITERAL, literal=True), pl.Boolean).fill_null(False)
+    values = pl.select(pl.coalesce(
+        pl.lit(sub["_base"]), pl.lit(from_sub), pl.lit(from_text),
+        pl.when(pl.lit(discord)).then(pl.lit("discord")), pl.when(pl.lit(slack)).then(pl.lit("slack")),
+    )).to_series()
+    return _scatter(base, union.arg_true(), values).alias("channel")
 
 
 def classify_log_messages(df: pl.DataFrame) -> pl.DataFrame:
@@ -231,7 +558,13 @@ def classify_log_messages(df: pl.DataFrame) -> pl.DataFrame:
     Where the console prefix carried a zoned stamp (`…Z`, `…+01:00`) it is returned as
     `embedded_ts` (UTC); callers decide whether it beats their own stamp.
     """
-    df = df.with_columns(text=strip_ansi(pl.col("text")))
-    df = split_console_prefix(df)
-    df = df.with_columns(embedded_ts=parse_iso_utc(pl.col("stamp")).cast(UTC_US)).drop("stamp")
+    if not df.height:
+        df = df.with_columns(text=strip_ansi(pl.col("text")))
+        df = _split_console_prefix_rows(df)
+        df = df.with_columns(embedded_ts=parse_iso_utc(pl.col("stamp")).cast(UTC_US)).drop("stamp")
+        return classify(df)
+    df = strip_ansi_frame(df)
+    stamp, tag, msg, fast = _console_parts(df["text"])
+    df = _with_console_parts(df, stamp, tag, msg).drop("stamp")
+    df = df.with_columns(_fast_console_ts(stamp, fast))
     return classify(df)

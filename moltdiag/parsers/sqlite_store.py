@@ -108,13 +108,6 @@ ARCHIVE_TABLES = ("session_transcript_archives", "session_transcript_cold_archiv
 KNOWN_TABLES = ("transcript_events", *WINDOW_TABLES, *NODE_TABLES, *ARCHIVE_TABLES)
 
 RESET_KIND = "session_reset"  # proposed for schema.KINDS; emitted only once it is there
-_RESET_HINTS = {
-    "new": "/new or sessions.reset",
-    "reset": "/reset or sessions.reset",
-    "idle": "idle expiry",
-    "daily": "daily reset time",
-    "cron-stale": "stale cron session",
-}
 _COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zstd", ".lz4")
 
 
@@ -357,17 +350,11 @@ def _header_row(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def _reset_row(obj: dict[str, Any], ctx: _Ctx) -> dict[str, Any]:
-    reason = obj.get("reason")
-    r = reason if isinstance(reason, str) and reason else ("?" if reason is None else tx._short(reason))
-    text = f"reset reason={r}"
-    if r in _RESET_HINTS:
-        text += f" ({_RESET_HINTS[r]})"
-    if isinstance(obj.get("firstKeptEntryId"), str):
-        text += f" firstKeptEntryId={obj['firstKeptEntryId']}"
     us, note = tx._entry_ts(obj)
-    if ctx.reset_kind:
-        return {"ts": us, "ts_note": note, "kind": ctx.reset_kind, "text": text, "stop_reason": r}
-    return {"ts": us, "ts_note": note, "kind": "transcript_entry", "text": text}
+    row = tx.reset_fields(obj)
+    if not ctx.reset_kind:  # an older schema module without the kind
+        row = {"kind": "transcript_entry", "text": row["text"]}
+    return {"ts": us, "ts_note": note, **row}
 
 
 def _convert(obj: Any, raw: str, ctx: _Ctx) -> dict[str, Any]:

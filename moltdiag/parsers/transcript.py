@@ -318,9 +318,32 @@ def _short(value: Any) -> str:
     return value if isinstance(value, str) else orjson.dumps(value).decode()
 
 
+# Reasons of `{"type":"reset"}` entries in stable-id transcripts (OpenClaw ≥ 2026.9,
+# src/config/sessions/session-entry-codec.ts).
+RESET_HINTS = {
+    "new": "/new or sessions.reset",
+    "reset": "/reset or sessions.reset",
+    "idle": "idle expiry",
+    "daily": "daily reset time",
+    "cron-stale": "stale cron session",
+}
+
+
+def reset_fields(obj: dict[str, Any]) -> dict[str, Any]:
+    """A reset entry: kind session_reset, its reason in stop_reason and in the text."""
+    reason = obj.get("reason")
+    r = reason if isinstance(reason, str) and reason else ("?" if reason is None else _short(reason))
+    text = f"reset reason={r}" + (f" ({RESET_HINTS[r]})" if r in RESET_HINTS else "")
+    if isinstance(obj.get("firstKeptEntryId"), str):
+        text += f" firstKeptEntryId={obj['firstKeptEntryId']}"
+    return {"kind": "session_reset", "text": text, "stop_reason": r}
+
+
 def _classify(obj: dict[str, Any], raw: str) -> dict[str, Any]:
     """Kind, text and message fields of one transcript entry (no ts / session id)."""
     etype = obj.get("type")
+    if etype == "reset":
+        return reset_fields(obj)
     if etype == "message":
         msg = obj.get("message")
         if not isinstance(msg, dict):

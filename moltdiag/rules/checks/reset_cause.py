@@ -84,7 +84,8 @@ def classify_resets(tl: Timeline, params: ResetParams | None = None) -> list[Fin
     has_file_log = events.filter(pl.col("format").str.starts_with("openclaw-file")).height > 0
     has_commands_log = events.filter(pl.col("format") == "commands-log").height > 0
     reset_logs = events.filter(pl.col("kind") == "session_reset_log")
-    command_logs = events.filter(pl.col("kind") == "command_log")
+    # The session-memory hook writes its file when /new runs: as good as a commands.log line.
+    command_logs = events.filter(pl.col("kind").is_in(["command_log", "session_memory"]))
 
     for life in tl.lifetimes.sort("start").iter_rows(named=True):
         start: datetime = life["start"]
@@ -237,7 +238,10 @@ def _explained_without_command(life, params, clock, start, reset_logs, command_l
             & ((pl.col("ts") - start).abs() <= params.command_log_within)
         )
         if near.height:
-            return "command (commands.log)"
+            reason = near["stop_reason"].drop_nulls()
+            if reason.len() and reason[0] in POLICY_REASONS:
+                return f"{reason[0]} reset (session-memory file)"
+            return "command (commands.log or session-memory file)"
     if _daily_crossed(life, params, clock, start):
         return "daily reset"
     if _restart_between(events, life["prev_last_activity"], start, params.restart_within):
