@@ -30,6 +30,7 @@ Examples:
   moltdiag timeline journal.txt.gz --around "2026-01-27 20:07:41" --window 5m
   moltdiag timeline export.json --kind ws_close,slow_listener --format jsonl > events.jsonl
   journalctl --user -u openclaw-gateway -o short-iso | moltdiag timeline -
+  moltdiag timeline --journal --journal-since 2h ~/.openclaw/agents/main/sessions/
   moltdiag timeline bundle/ --format parquet -o events.parquet
   moltdiag timeline bundle/ --format timesketch > timesketch.jsonl
 \b
@@ -125,24 +126,53 @@ def main() -> None:
 
 
 def _common(func):
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, journal, unit, user, journal_since, **kwargs):
+        # The live-journal options matter only to _build: keep them out of every command's signature.
+        click.get_current_context().meta["moltdiag.journal"] = {
+            "journal": journal or bool(unit), "unit": unit, "user": user, "since": journal_since,
+        }
+        return func(*args, **kwargs)
+
     options = [
-        click.argument("paths", nargs=-1, required=True, metavar="PATH..."),
+        click.argument("paths", nargs=-1, required=False, metavar="PATH..."),
+        click.option("--journal", is_flag=True, help="Also read the gateway's live journal (journalctl -o json); "
+                     "the unit of any era is found unless --unit names it."),
+        click.option("--unit", metavar="NAME", help="Gateway unit for --journal (e.g. openclaw-gateway).")
+        ,
+        click.option("--user/--system", default=True, show_default=True, help="User or system unit for --journal."),
+        click.option("--journal-since", metavar="WHEN", help="With --journal: how far back, e.g. 2h, 1d, '2026-01-27 20:00'."),
         click.option("--tz", metavar="ZONE", help="Zone of host-local stamps: IANA name (America/Chicago) or offset (-06:00)."),
         click.option("--year", type=int, help="Year of journald `short` stamps, which carry none."),
         click.option("--flap-gap", default="90s", show_default=True, callback=lambda c, p, v: _duration(v),
                      help="Largest gap between connection events inside one flap window."),
     ]
     for option in reversed(options):
-        func = option(func)
-    return func
+        wrapper = option(wrapper)
+    return wrapper
 
 
 def _build(paths, tz, year, flap_gap):
-    from moltdiag.correlate.timeline import build_timeline
+    from moltdiag.correlate.timeline import build_timeline, timeline_from_parsed
 
     if tz:
         _check_tz(tz)
-    return build_timeline(list(paths), tz=tz, year=year, flap_gap=flap_gap)
+    live = click.get_current_context().meta.get("moltdiag.journal", {})
+    if not paths and not live.get("journal"):
+        raise click.UsageError("give at least one PATH (a file, a directory, '-' for stdin) or --journal")
+    if not live.get("journal"):
+        return build_timeline(list(paths), tz=tz, year=year, flap_gap=flap_gap)
+    from moltdiag import live_journal
+    from moltdiag.parsers import load_inputs
+    from moltdiag.parsers.base import InputError
+
+    parsed, skipped = load_inputs(list(paths)) if paths else ([], [])
+    journal = live_journal.parsed_journal(live["unit"], live["user"], live["since"])
+    if not journal.events.height and not any(p.events.height for p in parsed):
+        raise InputError(f"{journal.source}: no journal entries" + (f" ({'; '.join(journal.notes)})" if journal.notes else ""))
+    return timeline_from_parsed([*parsed, journal], skipped, tz=tz, year=year, flap_gap=flap_gap)
 
 
 def _check_tz(tz: str) -> None:

@@ -132,3 +132,42 @@ def test_gateway_unit_name():
     assert live_journal.gateway_unit_name("moltbot-gateway") == "moltbot-gateway.service"
     assert live_journal.gateway_unit_name("openclaw-gateway-work.service") == "openclaw-gateway-work.service"
     assert live_journal.gateway_unit_name("nginx") is None
+
+
+def test_cli_journal_option_reads_the_live_journal_with_transcripts(monkeypatch):
+    """`moltdiag check --journal PATH` joins the unit's journal (faked here) to the transcripts."""
+    import json as json_lib
+    import subprocess as sp
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from moltdiag.cli import main
+
+    seed = Path(__file__).resolve().parent.parent / "fixtures" / "discord-reset-3106"
+    lines = [
+        ("1769565910000000", "[discord] gateway: Attempting resume with backoff: 1000ms"),
+        ("1769565910080000", "[discord] gateway: WebSocket connection closed with code 1005"),
+        ("1769566061000000", "[discord] gateway: Attempting resume with backoff: 1000ms"),
+        ("1769566061070000", "[discord] gateway: WebSocket connection closed with code 1005"),
+        ("1769566065000000", "[EventQueue] Slow listener detected: InteractionEventListener took 4503ms for event "
+                             "INTERACTION_CREATE"),
+    ]
+    journal = "".join(json_lib.dumps({"__REALTIME_TIMESTAMP": ts, "MESSAGE": msg, "_PID": "43079",
+                                      "SYSLOG_IDENTIFIER": "node", "_HOSTNAME": "host"}) + "\n" for ts, msg in lines)
+    calls = []
+
+    def fake(argv):
+        calls.append(list(argv))
+        out = journal.encode() if argv[0] == "journalctl" and "-o" in argv else b""
+        return sp.CompletedProcess(list(argv), 0, out, b"")
+
+    monkeypatch.setattr(live_journal, "run_command", fake)
+    transcripts = seed / "agents" / "main" / "sessions"
+    result = CliRunner().invoke(main, ["check", str(transcripts), "--unit", "clawdbot-gateway",
+                                       "--journal-since", "2h", "--format", "json"])
+    doc = json_lib.loads(result.output)
+    assert "unexplained-reset" in {f["rule"] for f in doc["findings"]}
+    assert any(i["source"] == "journal:clawdbot-gateway.service" for i in doc["inputs"])
+    journal_call = next(c for c in calls if c[0] == "journalctl" and "-o" in c)
+    assert "--user" in journal_call and "clawdbot-gateway.service" in journal_call
