@@ -118,6 +118,7 @@ def main() -> None:
       moltdiag report PATH...     an incident report for a GitHub issue (redacted)
       moltdiag rules list|test    the rule catalogue and its samples
       moltdiag collect -o B.tar.gz   gather state dirs, logs and the journal (redacted)
+      moltdiag ingest PATH... -o DIR   events as a Parquet dataset (host, date) for fleets
     \b
     PATH may be a file, a directory (read recursively, formats sniffed), a .gz/.bz2/.xz/.zst
     file, a .zip or tarball (a collect bundle too), a binary .journal file, or - for
@@ -365,6 +366,34 @@ def report(paths, tz, year, flap_gap, fmt, output, json_out, redact, include_tex
         with open(redaction_map, "wb") as handle:
             handle.write(orjson.dumps(red.mapping(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
         click.echo(f"moltdiag: redaction map written to {redaction_map}: keep it private", err=True)
+
+
+INGEST_EXAMPLES = """
+\b
+Examples:
+  moltdiag ingest gw1/ gw2/ -o events/
+  moltdiag check events/
+  python -c "import polars as pl; print(pl.scan_parquet('events/**/*.parquet', hive_partitioning=True)
+             .group_by('host', 'kind').len().collect())"
+  duckdb -c "SELECT host, kind, count(*) FROM read_parquet('events/**/*.parquet', hive_partitioning=true)
+             GROUP BY ALL ORDER BY 3 DESC"
+"""
+
+
+@main.command(epilog=INGEST_EXAMPLES)
+@_common
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="New dataset directory.")
+def ingest(paths, tz, year, flap_gap, output):
+    """Write the canonical events as a hive-partitioned Parquet dataset (host, date)."""
+    from moltdiag.render.dataset import write_dataset
+
+    tl = _build(paths, tz, year, flap_gap)
+    try:
+        meta = write_dataset(tl, output)
+    except FileExistsError as exc:
+        raise click.UsageError(str(exc))
+    click.echo(f"moltdiag: {meta['events']} events in {len(meta['partitions'])} partition(s) written to {output}",
+               err=True)
 
 
 def _load_rules(rule_dirs=()):

@@ -19,6 +19,7 @@ from types import ModuleType
 from moltdiag.parsers.base import InputError, InputFile, ParsedSource
 
 PARSER_MODULES = (
+    "events_parquet",
     "sqlite_store",
     "journald_binary",
     "openclaw_file_log",

@@ -58,8 +58,11 @@ def field_text(value: Any) -> str | None:
     if isinstance(value, list):
         if not value:
             return ""
-        if all(isinstance(v, int) and 0 <= v < 256 for v in value):
-            return bytes(value).decode("utf-8", errors="replace")
+        if isinstance(value[0], int):  # bytes() takes exactly a list of ints 0…255 (bools too)
+            try:
+                return bytes(value).decode("utf-8", errors="replace")
+            except (TypeError, ValueError):
+                pass
         return field_text(value[0])
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).decode("utf-8", errors="replace")
@@ -88,7 +91,10 @@ def journal_fields_frame(rows: dict[str, list], *, source: str, fmt: str) -> pl.
         .when(emb.is_not_null()).then(pl.lit(EMBEDDED_NOTE)),
         ts=pl.coalesce(pl.col("ts"), emb),
     ).drop("embedded_ts")
-    events = pl.concat([conform(parsed), conform(unparsed)], how="vertical").sort("line", maintain_order=True)
+    if unparsed.height or not parsed["line"].is_sorted():
+        events = pl.concat([conform(parsed), conform(unparsed)], how="vertical").sort("line", maintain_order=True)
+    else:
+        events = conform(parsed)
     return events.with_columns(source=pl.lit(source), format=pl.lit(fmt))
 
 
@@ -134,8 +140,14 @@ def _pretty_records(df: pl.DataFrame) -> pl.DataFrame:
 
 def parse(source: InputFile) -> ParsedSource:
     lines, n_lines, notes = decode_lines(source.data)
-    df = lines.with_columns(pl.col("raw").str.strip_prefix("\x1e").str.strip_chars())  # json-seq RS
-    df = df.filter(pl.col("raw") != "")
+    # json-seq RS and outer whitespace, rewritten only on the lines that have them
+    raw = pl.col("raw")
+    needs = lines.select(raw.str.contains(r"^[\x1e\s]|\s$").fill_null(False)).to_series()
+    if needs.any():
+        fixed = lines.filter(needs).select(raw.str.strip_prefix("\x1e").str.strip_chars()).to_series()
+        lines = lines.with_columns(raw=lines["raw"].clone().scatter(needs.arg_true(), fixed))
+    df = lines.filter(raw != "") if needs.any() or (lines["raw"] == "").any() else lines
+    del lines
     if df.height and df["raw"][0] == "{":
         df = _pretty_records(df)
         notes.append("json-pretty records (one object spread over lines)")
@@ -169,6 +181,8 @@ def parse(source: InputFile) -> ParsedSource:
     columns = ["line", *FIELDS.values(), "kind"]
     frames.append(pl.DataFrame(rows, schema={"line": pl.Int64, **{c: pl.String for c in columns[1:]}}))
     merged = pl.concat([f.select(columns) for f in frames], how="vertical")
+    if rows["line"]:  # lines decoded one by one go back to their place (the events are sorted by line)
+        merged = merged.sort("line", maintain_order=True)
     events = journal_fields_frame(merged.to_dict(as_series=True), source=source.name, fmt=FORMAT)
 
     unparsed = int((events["kind"] == "unparsed").sum()) if events.height else 0

@@ -37,7 +37,8 @@ class RuleRun:
 
 
 def sources_present(tl: Timeline) -> set[str]:
-    formats = {p.format for p in tl.inputs if p.event_count}
+    # Row formats too: an ingested dataset or a pasted file carries several kinds of source.
+    formats = {p.format for p in tl.inputs if p.event_count} | set(tl.events["format"].drop_nulls().unique().to_list())
     return {src for src, prefixes in FORMAT_SOURCES.items() if any(f.startswith(prefixes) for f in formats)}
 
 
