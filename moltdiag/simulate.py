@@ -21,7 +21,7 @@ host: background noise lines (`[ws] ⇄ res` RPC lines, webchat connects, `[diag
 session-state and lane lines, cron, WhatsApp web heartbeats, sub-deadline slow listeners) at a
 steady rate, benign near-misses between incidents (one isolated 1006 resume, one lone Slack pong
 miss, one lone Telegram 409, one WhatsApp 408, one Carbon self-close, a 1.4 s listener), and
-incidents placed in slots at least three hours apart so that no rule window can join two of them.
+incidents placed in slots six hours apart so that no rule window (≤ 1 h) can join two of them.
 
 Incident families (rule ids they must raise in brackets; `+` = raised as a consequence):
 Carbon 0.14 stale-ACK loop [carbon-stale-ack-loop, +reconnect-storm]; resume death spiral with
@@ -61,6 +61,7 @@ import math
 import os
 import random
 import re
+import shutil
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -288,9 +289,11 @@ USER_TEXTS = (
     "can you read AGENTS.md and tell me what changed?", "ok thanks!", "good morning",
 )
 ASSISTANT_TEXTS = (
-    "Done — the backup finished at 03:12 with no errors.", "You have two meetings tomorrow: 10:00 stand-up and 15:30 dentist.",
+    "Done — the backup finished at 03:12 with no errors.",
+    "You have two meetings tomorrow: 10:00 stand-up and 15:30 dentist.",
     "Yes, /mnt/nas is mounted read-only as before.", "Here's the summary: three small fixes, one dependency bump.",
-    "Reminder set for 17:00.", "Sure — \"Bis bald!\"", "About 1.2 TB free (38 %).", "Drafted: \"Thursday works for me, see you then.\"",
+    "Reminder set for 17:00.", "Sure — \"Bis bald!\"", "About 1.2 TB free (38 %).",
+    "Drafted: \"Thursday works for me, see you then.\"",
     "Restarted; the container is healthy again.", "We settled on 19 °C at night, 21 °C from 6:30.",
     "Two new issues since Monday, both labelled bug.", "Sunny Saturday, rain likely Sunday afternoon.",
     "Logs scroll by / quiet lines of heartbeat / one close code at dawn", "The deploy is green on all three hosts.",
@@ -465,7 +468,8 @@ class _Sim:
         self.boot_id = f"{self.rng.getrandbits(128):032x}"
         self.machine_id = f"{self.rng.getrandbits(128):032x}"
         self.seqnum_id = f"{self.rng.getrandbits(128):032x}"
-        self.bot = ("examplebot", str(_snowflake(1735689600000 + self.rng.randrange(0, 10**9), self.rng.getrandbits(22))))
+        bot_created = 1735689600000 + self.rng.randrange(0, 10**9)
+        self.bot = ("examplebot", str(_snowflake(bot_created, self.rng.getrandbits(22))))
         self.tg_bot = "exampletgbot"
         self.events: list[Ev] = []
         self.incidents: list[_Incident] = []
@@ -627,7 +631,8 @@ class _Sim:
             t += 31_000 + self.rng.randrange(0, 14_000)
         return times
 
-    def old_session(self, inc: _Incident, chat: _Chat, first_created: int, last_done: int, turns: int = 3) -> _Transcript:
+    def old_session(self, inc: _Incident, chat: _Chat, first_created: int, last_done: int,
+                    turns: int = 3) -> _Transcript:
         """A channel session with `turns` exchanges, the last reply done at `last_done`."""
         sid = self.uuid4()
         tr = _Transcript(self, f"{SESSIONS_DIR}/{sid}.jsonl", sid, first_created + 480, "/home/alice/clawd")
@@ -698,7 +703,8 @@ class _Sim:
                 "prompt": ("\n\nThe following skills provide specialized instructions for specific tasks.\n"
                            "Use the read tool to load a skill's file when the task matches its description.\n\n"
                            f"<available_skills>\n  <skill>\n    <name>github</name>\n    <description>Interact with "
-                           f"GitHub using the `gh` CLI.</description>\n    <location>{base}/github/SKILL.md</location>\n"
+                           f"GitHub using the `gh` CLI.</description>\n"
+                           f"    <location>{base}/github/SKILL.md</location>\n"
                            f"  </skill>\n  <skill>\n    <name>weather</name>\n    <description>Get current weather and "
                            f"forecasts (no API key required).</description>\n    <location>{base}/weather/SKILL.md"
                            "</location>\n  </skill>\n</available_skills>"),
@@ -758,8 +764,8 @@ class _Sim:
                             note="uncaught exception, then start-ups fail on the lock of a stale process "
                                  "(Restart=always, RestartSec=5)")
         stale = self.pid
-        self.ev(inc, c, None, "[clawdbot] Uncaught exception: Error: Max reconnect attempts (0) reached after code 1005",
-                level="ERROR")
+        self.ev(inc, c, None, "[clawdbot] Uncaught exception: Error: Max reconnect attempts (0) reached after "
+                              "code 1005", level="ERROR")
         t = c + 40
         self.sd(inc, t, f"{UNIT}: Main process exited, code=exited, status=1/FAILURE")
         self.sd(inc, t + 2, f"{UNIT}: Failed with result 'exit-code'.")
@@ -904,9 +910,8 @@ class _Sim:
             t, delay = c, 2.0
             for _ in range(3):
                 d = f"{delay:.1f}s".replace(".0s", "s")
-                self.ev(inc, t, "telegram", f"network error: Network request for 'getUpdates' failed!; retrying in {d}.",
-                        fmsg=f"Telegram network error: Network request for 'getUpdates' failed!; retrying in {d}.",
-                        level="WARN")
+                msg = f"network error: Network request for 'getUpdates' failed!; retrying in {d}."
+                self.ev(inc, t, "telegram", msg, fmsg=f"Telegram {msg}", level="WARN")
                 t += int(delay * 1000) + 30_000
                 delay *= 1.8
 
@@ -1026,7 +1031,8 @@ class _Sim:
         first = boundary - 40 * 60_000
         tr = _Transcript(self, f"{SESSIONS_DIR}/{sid}.jsonl", sid, first + 480, "/home/alice/clawd", main=True)
         tr.preamble(tr.header_tau + 2)
-        tr.user(tr.header_tau + 5, self.envelope(chat, first, "still up? quick question about the backup", self.snowflake(first)))
+        tr.user(tr.header_tau + 5, self.envelope(chat, first, "still up? quick question about the backup",
+                                                 self.snowflake(first)))
         tr.assistant(tr.header_tau + 9, tr.header_tau + 6000, "Sure — what about it?")
         second = boundary - 6 * 60_000
         tr.user(second + 450, self.envelope(chat, second, "never mind, found it. night!", self.snowflake(second)))
@@ -1167,8 +1173,8 @@ def _uuid_from(r: list[pl.Series]) -> pl.Series:
 def _t_webchat(i, r, chats):
     conn = _uuid_from(r)
     on = (r[5] % 2) == 0
-    msg = pl.select(pl.when(pl.lit(on)).then(pl.lit("webchat connected conn=") + pl.lit(conn)
-                                             + pl.lit(f" remote=127.0.0.1 client=openclaw-control-ui webchat v{VERSION}"))
+    tail = f" remote=127.0.0.1 client=openclaw-control-ui webchat v{VERSION}"
+    msg = pl.select(pl.when(pl.lit(on)).then(pl.lit("webchat connected conn=") + pl.lit(conn) + pl.lit(tail))
                     .otherwise(pl.lit("webchat disconnected code=1001 reason=n/a conn=") + pl.lit(conn))).to_series()
     return _frame("[ws] " + msg, "gateway/ws", msg)
 
@@ -1209,7 +1215,8 @@ def _t_diag_state(i, r, chats):
 def _t_lane(i, r, chats):
     cid = chats.gather(r[0] % chats.len())
     verb = _pick(["enqueue", "dequeue"], r[1])
-    msg = "lane " + verb + ": lane=session:agent:main:discord:channel:" + cid + " queueSize=" + (r[2] % 3).cast(pl.String)
+    msg = ("lane " + verb + ": lane=session:agent:main:discord:channel:" + cid + " queueSize="
+           + (r[2] % 3).cast(pl.String))
     return _frame("[diagnostic] " + msg, "diagnostic", msg)
 
 
@@ -1260,7 +1267,8 @@ _NODE_JSON_TAIL = (
 _SD_JSON_MID = '","PRIORITY":"6","SYSLOG_FACILITY":"3","SYSLOG_IDENTIFIER":"systemd","_TRANSPORT":"journal","_PID":"'
 _SD_JSON_TAIL = (
     '","_UID":"1000","_GID":"1000","_COMM":"systemd","_EXE":"/usr/lib/systemd/systemd",'
-    '"_CMDLINE":"/usr/lib/systemd/systemd --user","_SYSTEMD_CGROUP":"/user.slice/user-1000.slice/user@1000.service/init.scope",'
+    '"_CMDLINE":"/usr/lib/systemd/systemd --user",'
+    '"_SYSTEMD_CGROUP":"/user.slice/user-1000.slice/user@1000.service/init.scope",'
     '"_SYSTEMD_UNIT":"user@1000.service","_SYSTEMD_SLICE":"user-1000.slice","_SYSTEMD_OWNER_UID":"1000",'
     '"CODE_FILE":"src/core/job.c","CODE_LINE":"768","CODE_FUNC":"job_emit_done_message",'
     '"USER_UNIT":"clawdbot-gateway.service","MESSAGE":"'
@@ -1426,6 +1434,19 @@ def _estimate_line_bytes(cfg: SimConfig) -> float:
     return float(lines.str.len_bytes().mean()) + 1.0
 
 
+# slot type → (_Sim method, whether it takes the round's variant number)
+_BUILDERS = {
+    "carbon": ("fam_carbon_loop", False), "spiral": ("fam_death_spiral", False), "fatal": ("fam_fatal", False),
+    "crash": ("fam_crash_loop", False), "slow": ("fam_slow_listener", False),
+    "expired": ("fam_interaction_expired", False), "dup": ("fam_duplicate", True),
+    "provider": ("fam_provider_restart", True), "health": ("fam_health_loop", False),
+    "tg409": ("fam_telegram_conflict", False), "tgstall": ("fam_telegram_stall", True),
+    "wa": ("fam_whatsapp", True), "slack": ("fam_slack", False), "restart": ("fam_gateway_restart", True),
+    "clock": ("fam_clock_jump", False), "r3106": ("fam_reset_3106", False), "replay": ("fam_replayed", False),
+    "typednew": ("ctl_typed_new", False),
+}
+
+
 def generate(outdir: str | os.PathLike, *, lines: int | None = None, size: int | str | None = None, seed: int = 0,
              formats: tuple[str, ...] | list[str] | str = DEFAULT_FORMATS, progress=None, **options) -> dict:
     """Write a generated bundle into `outdir` and return the ground truth (also written as
@@ -1443,13 +1464,20 @@ def generate(outdir: str | os.PathLike, *, lines: int | None = None, size: int |
         cfg.lines = max(1000, int(cfg.size / _estimate_line_bytes(cfg)))
     n_lines, rounds = _plan(cfg)
     out = Path(outdir)
+    if out.is_dir() and any(out.iterdir()):
+        # an earlier bundle is replaced whole (stale transcripts would join the next check);
+        # anything else is not ours to overwrite
+        if not (out / TRUTH_PATH).is_file():
+            raise ValueError(f"{out} is not empty and holds no {TRUTH_PATH}: not overwriting it")
+        for sub in ("logs", "state"):
+            shutil.rmtree(out / sub, ignore_errors=True)
+        (out / TRUTH_PATH).unlink()
     out.mkdir(parents=True, exist_ok=True)
     sim = _Sim(cfg)
     rng = sim.rng
 
     # ---- time layout: slot 0 is the daily-reset control on a 04:00 local boundary
-    types = ["carbon", "spiral", "fatal", "crash", "slow", "expired", "dup", "provider", "health", "tg409",
-             "tgstall", "wa", "slack", "restart", "clock", "r3106", "replay", "typednew"]
+    types = list(_BUILDERS)
     n_slots = 1 + rounds * len(types)
     span = max(n_slots * MIN_SPACING_MS, n_lines * BASE_GAP_MS)
     spacing = span // n_slots
@@ -1477,17 +1505,9 @@ def generate(outdir: str | os.PathLike, *, lines: int | None = None, size: int |
         c = t0 + k * spacing + spacing // 2 + rng.randrange(-900_000, 900_000)
         v = counts.get(name, 0)
         counts[name] = v + 1
-        {
-            "carbon": lambda: sim.fam_carbon_loop(c), "spiral": lambda: sim.fam_death_spiral(c),
-            "fatal": lambda: sim.fam_fatal(c), "crash": lambda: sim.fam_crash_loop(c),
-            "slow": lambda: sim.fam_slow_listener(c), "expired": lambda: sim.fam_interaction_expired(c),
-            "dup": lambda: sim.fam_duplicate(c, v), "provider": lambda: sim.fam_provider_restart(c, v),
-            "health": lambda: sim.fam_health_loop(c), "tg409": lambda: sim.fam_telegram_conflict(c),
-            "tgstall": lambda: sim.fam_telegram_stall(c, v), "wa": lambda: sim.fam_whatsapp(c, v),
-            "slack": lambda: sim.fam_slack(c), "restart": lambda: sim.fam_gateway_restart(c, v),
-            "clock": lambda: sim.fam_clock_jump(c), "r3106": lambda: sim.fam_reset_3106(c),
-            "replay": lambda: sim.fam_replayed(c), "typednew": lambda: sim.ctl_typed_new(c),
-        }[name]()
+        method, with_variant = _BUILDERS[name]
+        build = getattr(sim, method)
+        build(c, v) if with_variant else build(c)
 
     inc_events = [e for inc in sim.incidents for e in inc.events] + sim.events
     inc_events.sort(key=lambda e: e.tau)
@@ -1585,7 +1605,6 @@ def _background_transcripts(sim: _Sim, n: int, lo: int, hi: int) -> list[_Chat]:
     """Ordinary Discord guild-channel sessions; a quarter of the keys rotated once by the daily reset."""
     rng = sim.rng
     chats = []
-    day_ms = 86_400_000
     for _ in range(n):
         chat = sim.new_chat()
         chats.append(chat)
@@ -1630,7 +1649,8 @@ def _chat_session(sim: _Sim, chat: _Chat, first_created: int, turns: int) -> tup
             tr.tool_result(call_done + 13, call_id, f"$ {cmd}\nok ({rng.randrange(1, 400)} lines)")
             start = call_done + 17
         last = start + 2000 + rng.randrange(0, 20_000)
-        tr.assistant(start, last, rng.choice(ASSISTANT_TEXTS), thinking="Answer briefly." if rng.random() < 0.4 else None)
+        thinking = "Answer briefly." if rng.random() < 0.4 else None
+        tr.assistant(start, last, rng.choice(ASSISTANT_TEXTS), thinking=thinking)
         created = last + int(math.exp(rng.uniform(math.log(10_000), math.log(900_000))))
     sim.transcripts.append(tr)
     return tr, last

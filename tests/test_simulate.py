@@ -68,6 +68,21 @@ def test_same_seed_same_bytes(tmp_path):
     assert {SHORT_PATH, JSON_PATH, "ground-truth.json", f"{SESSIONS_DIR}/sessions.json"} <= set(da)
 
 
+def test_an_earlier_bundle_is_replaced_and_other_folders_are_left_alone(tmp_path):
+    generate(tmp_path / "a", lines=2500, seed=11)
+    first = _digest(tmp_path / "a")
+    (tmp_path / "a" / "lnav.out").write_text("kept")  # a file of the user's: left as it is
+    generate(tmp_path / "a", lines=2500, seed=12)
+    second = _digest(tmp_path / "a")
+    stale = [p for p in first if p.endswith(".jsonl") and p in second]
+    assert not stale and "lnav.out" in second
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("x")
+    with pytest.raises(ValueError, match="not empty"):
+        generate(tmp_path / "mine", lines=1000)
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "x"
+
+
 def test_other_seed_other_bytes_and_formats_do_not_change_the_journal(tmp_path):
     generate(tmp_path / "a", lines=2500, seed=11)
     generate(tmp_path / "b", lines=2500, seed=12)
