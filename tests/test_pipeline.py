@@ -336,3 +336,18 @@ def test_reset_entries_in_jsonl_transcripts_are_session_resets(tmp_path):
     resets = tl.events.filter(pl.col("kind") == "session_reset")
     assert resets.height == 1 and resets["stop_reason"][0] == "new"
     assert tl.lifetimes.height == 2 and tl.lifetimes["reset_reason"].to_list() == [None, "new"]
+
+
+def test_transcripts_alone_give_the_host_zone_from_their_envelopes():
+    # No journal: the daily boundary must still be judged in host time (04:00 −06:00, not UTC).
+    code, doc = _check_json(FIXTURES / "controls" / "daily-reset" / "agents")
+    assert doc["tz"]["offset"] == "-06:00" and "envelope" in doc["tz"]["how"]
+    assert code == 0 and doc["findings"] == []
+
+
+def test_reset_rules_share_one_classification():
+    from moltdiag.rules import evaluate, load_rules
+
+    tl = build_timeline([str(SEED)])
+    evaluate(load_rules(), tl)
+    assert len(tl.__dict__["_reset_cause_cache"]) == 1

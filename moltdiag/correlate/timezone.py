@@ -207,6 +207,28 @@ def _align(naive: pl.DataFrame, zoned: pl.DataFrame, year_shift: int) -> tuple[i
     return off, how, runner
 
 
+# `[Discord alice user id:301… +17m 2026-01-26 21:58 CST] text`: the envelope's local minute.
+_ENVELOPE_TIME = r"^(?:System:[^\n]*\n)*\s*\[(?:Discord|Telegram|WhatsApp|Slack|Signal|iMessage|WebChat|Google Chat|LINE)[^\]\n]*? (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) (?:[A-Z]{2,5}|GMT[+-]\d{1,2}(?::\d{2})?)\]"
+
+
+def _offset_from_envelopes(events: pl.DataFrame) -> tuple[int, int] | None:
+    """The host offset from transcript envelopes (local minute) against the entries' UTC time."""
+    if not events.height:
+        return None
+    rows = events.filter(pl.col("kind").is_in(["user_message", "reset_prompt"]) & pl.col("ts").is_not_null()).select(
+        local=pl.col("text").str.extract(_ENVELOPE_TIME, 1).str.to_datetime("%Y-%m-%d %H:%M", strict=False),
+        utc=pl.col("ts").dt.replace_time_zone(None),
+    ).drop_nulls()
+    if rows.is_empty():
+        return None
+    minutes = rows.select((((pl.col("local") - pl.col("utc")).dt.total_seconds() / 60.0 / 15.0).round() * 15)
+                          .cast(pl.Int64).alias("m"))["m"]
+    offset = int(minutes.mode().sort()[0])
+    if abs(offset) > 14 * 60:
+        return None
+    return offset, int((minutes == offset).sum())
+
+
 def resolve_clocks(
     events: pl.DataFrame,
     mtimes: dict[str, float | None],
@@ -297,9 +319,15 @@ def resolve_clocks(
             .item()
             if events.height else None
         )
+        envelope = _offset_from_envelopes(events) if not stated else None
         if stated:
             report.display_offset_minutes = parse_offset(stated)
             report.how = f"host offset {stated} as stated in the journal's own stamps"
+        elif envelope is not None:
+            offset, count = envelope
+            report.display_offset_minutes = offset
+            report.how = (f"host offset {format_offset(offset)} measured from the local time in the channel envelope "
+                          f"of {count} user message(s) (OpenClaw stamps envelopes in the gateway's zone)")
         else:
             report.display_offset_minutes = 0
             report.how = "all inputs carry UTC; host zone unknown (pass --tz to show local times)"
