@@ -119,6 +119,7 @@ def main() -> None:
       moltdiag rules list|test    the rule catalogue and its samples
       moltdiag collect -o B.tar.gz   gather state dirs, logs and the journal (redacted)
       moltdiag ingest PATH... -o DIR   events as a Parquet dataset (host, date) for fleets
+      moltdiag simulate OUTDIR   realistic inputs with injected incidents and ground truth
     \b
     PATH may be a file, a directory (read recursively, formats sniffed), a .gz/.bz2/.xz/.zst
     file, a .zip or tarball (a collect bundle too), a binary .journal file, or - for
@@ -394,6 +395,39 @@ def ingest(paths, tz, year, flap_gap, output):
         raise click.UsageError(str(exc))
     click.echo(f"moltdiag: {meta['events']} events in {len(meta['partitions'])} partition(s) written to {output}",
                err=True)
+
+
+@main.command(epilog="""
+\b
+Examples:
+  moltdiag simulate /tmp/sim --lines 200000
+  moltdiag simulate /tmp/big --size 800MB --seed 7 --formats short,json
+  moltdiag check /tmp/sim/logs/journal-short.txt /tmp/sim/state --fail-on none
+\b
+The ground truth of every injected incident is written to OUTDIR/ground-truth.json;
+benchmarks/bench.py uses it for each rule's precision and recall.
+""")
+@click.argument("outdir", type=click.Path(file_okay=False))
+@click.option("--lines", type=click.IntRange(1), help="Journal lines (default 20000).")
+@click.option("--size", help="Or: bytes of the journal short file, e.g. 800MB.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--formats", default="short,json,file-log,transcripts", show_default=True,
+              help="Comma-separated subset of short, json, file-log, transcripts.")
+@click.option("--utc-offset", type=int, default=-360, show_default=True, help="Host zone, minutes east of UTC.")
+def simulate(outdir, lines, size, seed, formats, utc_offset):
+    """Generate realistic gateway logs and transcripts with injected incidents (for tests and benchmarks)."""
+    from moltdiag import simulate as sim
+
+    if lines and size:
+        raise click.UsageError("give --lines or --size, not both")
+    try:
+        truth = sim.generate(outdir, lines=lines, size=size, seed=seed, formats=formats, utc_offset_minutes=utc_offset)
+    except ValueError as exc:
+        raise click.UsageError(str(exc))
+    for rel, info in truth["files"].items():
+        count = info.get("lines", info.get("transcripts"))
+        click.echo(f"{rel}: {count:,} {'lines' if 'lines' in info else 'transcripts'}, {info['bytes'] / 1e6:.1f} MB")
+    click.echo(f"{len(truth['incidents'])} injected incidents; ground truth in {outdir}/ground-truth.json")
 
 
 def _load_rules(rule_dirs=()):

@@ -301,3 +301,17 @@ def test_generate_script(tmp_path):
     bad = subprocess.run([sys.executable, str(script), str(tmp_path / "h"), "--formats", "short,syslog"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "syslog" in bad.stderr
+
+
+def test_simulate_command_writes_a_bundle_check_reads(tmp_path):
+    from click.testing import CliRunner
+
+    from moltdiag.cli import main
+
+    out = tmp_path / "sim"
+    result = CliRunner().invoke(main, ["simulate", str(out), "--lines", "3000", "--formats", "short,transcripts"])
+    assert result.exit_code == 0, result.output
+    assert (out / "ground-truth.json").is_file() and "injected incidents" in result.output
+    check = CliRunner().invoke(main, ["check", str(out / "logs" / "journal-short.txt"), str(out / "state"),
+                                      "--fail-on", "none", "--format", "json"])
+    assert check.exit_code == 0 and '"unexplained-reset"' in check.output
