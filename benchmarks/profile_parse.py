@@ -5,6 +5,11 @@
     python benchmarks/profile_parse.py rss  --lines 1000000            # each stage in a child under
                                                                        # /usr/bin/time -v: wall, MB/s, peak RSS
     python benchmarks/profile_parse.py run text --lines 1000000       # one stage (what `rss` wraps)
+    python benchmarks/profile_parse.py compare --ref /tmp/ref          # same events as another tree?
+
+Before/after: time another tree of the package with `--ref DIR` (put first on PYTHONPATH of
+the children), e.g. `mkdir /tmp/ref && git archive <commit> moltdiag | tar -x -C /tmp/ref`
+then `python benchmarks/profile_parse.py rss --ref /tmp/ref`.
 
 Generated files (cached under $MOLTDIAG_BENCH_DIR, default /tmp/moltdiag-bench):
 
@@ -14,7 +19,7 @@ Generated files (cached under $MOLTDIAG_BENCH_DIR, default /tmp/moltdiag-bench):
   WhatsApp, Slack, Signal, gateway lifecycle, systemd's own unit lines). Most messages carry
   the gateway's console stamp (`2026-01-27T19:05:10.412Z [ws] …`), as services have written
   since 2026-01-17; the rest are bare (older builds, captured console.* output).
-- `journal-<N>.json`: `journalctl -o json` records (≈460 B each) with the same message mix,
+- `journal-<N>.json`: `journalctl -o json` records (≈500 B each) with the same message mix,
   5 % of MESSAGE values as byte arrays (ANSI colour), as journald stores them.
 
 Stages (each reads the file from the page cache first; the read is not timed):
@@ -24,6 +29,11 @@ Stages (each reads the file from the page cache first; the read is not timed):
 - `classify`: `classify_log_messages` alone, on the file's messages (the part after `host ident[pid]: `).
 - `json`: the whole `journald_json.parse`.
 - `rg-text` / `grep-text`: `rg -c` / `grep -c` of a literal on the text file (raw scan ceiling).
+
+`rss` prints the stage's own wall time, the peak RSS and the CPU time (user + system) of the
+whole child process (start-up and file read included). `compare` parses the text and JSON
+files with this tree and with `--ref` and checks that events, format, line counts and notes
+are identical (a speed-up must not change a single value).
 
 No assertion on timings anywhere: this prints, nothing gates on it.
 """
@@ -234,9 +244,6 @@ def ensure(n: int, json_n: int | None) -> tuple[Path, Path | None]:
 
 # --- stages --------------------------------------------------------------------------------
 
-_HEAD_RE = re.compile(rb"^[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \S+ \S+?: ")
-
-
 def run_stage(stage: str, path: Path) -> tuple[float, int, int]:
     """Run one stage; (seconds, bytes, rows)."""
     import polars as pl
@@ -279,17 +286,23 @@ def run_stage(stage: str, path: Path) -> tuple[float, int, int]:
     raise SystemExit(f"unknown stage {stage}")
 
 
-TEXT_STAGES = ("text-decode", "classify", "text")
-
-
 def stage_file(stage: str, tp: Path, jp: Path | None) -> Path | None:
     return jp if stage == "json" else tp
 
 
-def _fmt_row(stage: str, secs: float, size: int, rows: int, lines: int, rss_kb: int | None, path: Path) -> str:
+def _fmt_row(stage: str, secs: float, size: int, rows: int, lines: int, rss_kb: int | None, path: Path,
+             cpu: float | None = None) -> str:
     rss = f"{rss_kb / 1024:8.0f} MB {rss_kb * 1024 / size:5.2f}×" if rss_kb else " " * 17
+    cpu_s = f"cpu {cpu:6.2f} s" if cpu is not None else " " * 12
     return (f"{stage:12s} {path.name:28s} {size / 1e6:8.0f} MB {secs:8.2f} s {size / 1e6 / secs:8.0f} MB/s "
-            f"{lines / secs / 1e6:7.2f} M lines/s  {rss}  rows={rows}")
+            f"{lines / secs / 1e6:7.2f} M lines/s  {rss}  {cpu_s}  rows={rows}")
+
+
+def _cpu(time_v: str) -> float | None:
+    """user + system seconds from `/usr/bin/time -v` output."""
+    user = re.search(r"User time \(seconds\): ([\d.]+)", time_v)
+    system = re.search(r"System time \(seconds\): ([\d.]+)", time_v)
+    return float(user.group(1)) + float(system.group(1)) if user and system else None
 
 
 def _count_lines(path: Path) -> int:
@@ -297,20 +310,73 @@ def _count_lines(path: Path) -> int:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 24), b""))
 
 
+def dump(path: Path, out: Path) -> None:
+    """Parse one generated file and write its events (Parquet) and metadata (JSON)."""
+    import json
+
+    from moltdiag.parsers import journald_json, journald_text
+    from moltdiag.parsers.base import InputFile
+
+    module = journald_json if path.suffix == ".json" else journald_text
+    parsed = module.parse(InputFile(name=path.name, data=path.read_bytes(), path=path))
+    parsed.events.write_parquet(out.with_suffix(".parquet"))
+    out.with_suffix(".json").write_text(json.dumps(
+        {"format": parsed.format, "lines": parsed.lines, "notes": parsed.notes}, sort_keys=True))
+
+
+def compare(paths: list[Path], ref: str) -> bool:
+    import json
+    import tempfile
+
+    import polars as pl
+    from polars.testing import assert_frame_equal
+
+    same = True
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in paths:
+            outs = []
+            for label, pythonpath in (("ref", ref), ("this", None)):
+                out = Path(tmp) / f"{path.stem}-{label}"
+                env = dict(os.environ)
+                if pythonpath:
+                    env["PYTHONPATH"] = os.pathsep.join(p for p in (pythonpath, env.get("PYTHONPATH")) if p)
+                subprocess.run([sys.executable, __file__, "dump", str(path), str(out)], env=env, check=True)
+                outs.append(out)
+            a, b = (json.loads(o.with_suffix(".json").read_text()) for o in outs)
+            try:
+                assert a == b, f"metadata differs: {a} != {b}"
+                assert_frame_equal(pl.read_parquet(outs[0].with_suffix(".parquet")),
+                                   pl.read_parquet(outs[1].with_suffix(".parquet")))
+                print(f"{path.name}: identical events ({a['lines']} lines)")
+            except AssertionError as exc:
+                same = False
+                print(f"{path.name}: DIFFERENT\n{str(exc)[:2000]}")
+    return same
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["gen", "time", "rss", "run"])
-    ap.add_argument("stage", nargs="?", help="for `run`: one stage")
+    ap.add_argument("command", choices=["gen", "time", "rss", "run", "compare", "dump"])
+    ap.add_argument("stage", nargs="*", help="for `run`: one stage; for `dump`: FILE OUT")
     ap.add_argument("--lines", type=int, default=1_000_000, help="journald text lines (default 1 M)")
     ap.add_argument("--json-records", type=int, default=500_000, help="journald JSON records (0 = none)")
     ap.add_argument("--stages", default="text-decode,classify,text,json,rg-text,grep-text")
     ap.add_argument("--repeat", type=int, default=1, help="`time`: best of N")
+    ap.add_argument("--ref", help="`rss`: time the package tree in this directory instead (PYTHONPATH); "
+                                  "`compare`: the tree to compare with")
     args = ap.parse_args()
 
+    if args.command == "dump":
+        dump(Path(args.stage[0]), Path(args.stage[1]))
+        return
     tp, jp = ensure(args.lines, args.json_records or None)
     if args.command == "gen":
         return
-    stages = [args.stage] if args.command == "run" else [s for s in args.stages.split(",") if s]
+    if args.command == "compare":
+        if not args.ref:
+            raise SystemExit("compare needs --ref DIR")
+        sys.exit(0 if compare([p for p in (tp, jp) if p is not None], args.ref) else 1)
+    stages = args.stage[:1] if args.command == "run" else [s for s in args.stages.split(",") if s]
     stages = [s for s in stages if not (s == "json" and jp is None)]
     stages = [s for s in stages if not (s == "rg-text" and shutil.which("rg") is None)]
     counts = {p: _count_lines(p) for p in {tp, jp} if p is not None}
@@ -331,11 +397,14 @@ def main() -> None:
                 secs = time.perf_counter() - t0
                 m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
                 print(_fmt_row(stage, secs, path.stat().st_size, int(proc.stdout.strip() or 0), counts[path],
-                               int(m.group(1)) if m else None, path), flush=True)
+                               int(m.group(1)) if m else None, path, _cpu(proc.stderr)), flush=True)
                 continue
             cmd = ["/usr/bin/time", "-v", sys.executable, __file__, "run", stage, "--lines", str(args.lines),
                    "--json-records", str(args.json_records)]
-            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            env = dict(os.environ)
+            if args.ref:
+                env["PYTHONPATH"] = os.pathsep.join(p for p in (args.ref, env.get("PYTHONPATH")) if p)
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
             m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
             if proc.returncode != 0 or not proc.stdout.strip():
                 print(f"{stage}: failed\n{proc.stderr[-2000:]}", file=sys.stderr)
@@ -345,7 +414,8 @@ def main() -> None:
             secs = float(fields[fields.index("s") - 1])
             rows = int(line.rsplit("rows=", 1)[1])
             size = path.stat().st_size
-            print(_fmt_row(stage, secs, size, rows, counts[path], int(m.group(1)) if m else None, path), flush=True)
+            print(_fmt_row(stage, secs, size, rows, counts[path], int(m.group(1)) if m else None, path,
+                           _cpu(proc.stderr)), flush=True)
 
 
 if __name__ == "__main__":

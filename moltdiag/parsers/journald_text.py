@@ -2,9 +2,13 @@
 short-iso-precise, short-full, short-unix, short-monotonic and cat (spec §8.3.3).
 
 The mode is detected per line, so a paste that mixes modes still reads. Everything runs
-as Polars expressions over the whole file: one anchored stamp regex per mode selects the
-lines, one `str.extract_groups` per mode splits them, the shared OpenClaw classifier
-fills the diagnostic fields. journalctl's own lines (`-- Boot … --`, `-- No entries --`)
+as Polars expressions over the whole file. Canonical `short`/`short-precise` lines
+(`Jan 27 20:05:10 host ident[pid]: …` with an ASCII header: nearly every line journalctl
+writes) take a fast path: one anchored regex selects them, fixed offsets cut them, chrono
+reads the stamp and host/ident/pid are read once per distinct header. Every other line
+takes the general path: one anchored stamp regex per mode selects the lines, one
+`str.extract_groups` per mode splits them. Both give the same columns; the shared
+OpenClaw classifier then fills the diagnostic fields, in row blocks on every core. journalctl's own lines (`-- Boot … --`, `-- No entries --`)
 are kind `other`, a user's elision (`[... repeated ...]`) kind `gap`, an indented line
 under an entry is that entry's continuation, anything else unreadable is `unparsed`
 with the raw line kept. A file with (almost) no journal stamps is read as `-o cat`.
@@ -23,14 +27,24 @@ Time contract (see schema.INTERNAL_SCHEMA):
 
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
 
 import polars as pl
 
 from moltdiag.parsers.base import HEAD_BYTES, InputError, InputFile, ParsedSource
-from moltdiag.parsers.openclaw_messages import classify_log_messages, parse_iso_utc
-from moltdiag.schema import NAIVE_US, UTC_US, conform
+from moltdiag.parsers.openclaw_messages import (
+    _ANSI_ANY_RE,  # a superset of _HEADER_ANSI_RE too
+    _classify_log_messages,
+    _mask,
+    console_flags,
+    _scatter,
+    classify_log_messages,
+    in_row_blocks,
+    parse_iso_utc,
+)
+from moltdiag.schema import FULL_SCHEMA, NAIVE_US, UTC_US, conform
 
 FORMAT = "journald-short"
 FORMATS = (
@@ -145,21 +159,31 @@ def decode_lines(data: bytes) -> tuple[pl.DataFrame, int, list[str]]:
     invalid = False
     try:
         df = _read_lines(data)
-    except Exception:  # invalid UTF-8 (or an unstable API gone): decode with replacement
+    except Exception:  # invalid UTF-8 (or an unstable API gone): replace what is not UTF-8
+        fixed = _utf8_replaced(data)
+        invalid = fixed != data
         try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = data.decode("utf-8", errors="replace")
-            invalid = True
-        try:
-            df = _read_lines(text.encode("utf-8"))
+            df = _read_lines(fixed)
         except Exception:
-            df = _split_lines(text)
-        del text
+            df = _split_lines(fixed.decode("utf-8"))
+        del fixed
     if invalid:
         bad = int(df["raw"].str.contains("\ufffd", literal=True).sum())
         notes.append(f"{bad} line(s) held invalid UTF-8 bytes, shown as U+FFFD")
     return df, df.height, notes
+
+
+_DECODE_CHUNK = 1 << 24
+
+
+def _utf8_replaced(data: bytes) -> bytes:
+    """`data.decode("utf-8", errors="replace").encode()`, chunk by chunk: no Python string
+    of the whole file (up to four bytes a character) is ever built."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    view = memoryview(data)
+    out = [decoder.decode(view[i:i + _DECODE_CHUNK]).encode("utf-8") for i in range(0, len(data), _DECODE_CHUNK)]
+    out.append(decoder.decode(b"", final=True).encode("utf-8"))
+    return b"".join(out)
 
 
 _READ_LINES_KEEPS_CR: bool | None = None
@@ -294,8 +318,8 @@ _WORK_SCHEMA = {
     "line": pl.Int64, "raw": pl.String, "format": pl.String, "host": pl.String, "ident": pl.String,
     "pid": pl.Int64, "text": pl.String, "ts": UTC_US, "ts_note": pl.String, "wall_has_year": pl.Boolean,
     "_mon": pl.Int32, "_md": pl.String, "_wall_str": pl.String, "_class": pl.String,
-    # fast path only (see _fast_rows): day of month, second of day, µs
-    "_day": pl.Int64, "_sec": pl.Int64, "_frac_us": pl.Int64,
+    "wall": NAIVE_US,  # fast path (see _fast_rows): already parsed
+    "_msg_at": pl.Int64,  # fast path: where the message starts in `raw` (`text` is null until then)
 }
 
 
@@ -329,10 +353,9 @@ _FAST_RE = (
     r"(?:" + _HDR_CHAR + r"+ )?" + _HDR_CHAR + r"+\[[0-9]+\]: "
 )
 _MONTH_ENUM = pl.Enum(list(_MONTHS))
+_Y1_TO_2000_US = 730_119 * 86_400_000_000  # 0001-01-01 → 2000-01-01
 _PY_HDR = re.compile(r"(?:([^\s\[\]:]+) )?([^\s\[\]:]+)\[(\d+)\]")
 _INT64_MAX = 2**63 - 1
-# Superset of _HEADER_ANSI_RE (and of the classifier's colour patterns).
-_ANSI_ANY_RE = r"\x1b\[|\[(?:\d|m)"
 
 
 def _fast_rows(df: pl.DataFrame, precise: bool) -> pl.DataFrame:
@@ -340,16 +363,38 @@ def _fast_rows(df: pl.DataFrame, precise: bool) -> pl.DataFrame:
     r = pl.col("raw")
     start = 24 if precise else 17  # past `Jan 27 20:05:10[.123456] `
     end = r.str.find("]: ", literal=True).cast(pl.Int64)  # the pid's `]` (no `]` before it)
-    two = lambda off: r.str.slice(off, 2).cast(pl.Int64, strict=False)  # noqa: E731
     out = df.select(
         "line", "raw",
         _hdr=r.str.slice(start - 1, end - start + 2),
-        text=r.str.slice(end + 3),
+        # the message is cut out per block, just before the classifier (see _classify_messages):
+        # a cut with per-row offsets copies the bytes, so it is done where it is used
+        _msg_at=end + 3,
         _mon=(r.str.head(3).cast(_MONTH_ENUM).to_physical().cast(pl.Int32) + 1),
-        _day=r.str.slice(4, 2).str.replace(" ", "0", literal=True).cast(pl.Int64, strict=False),
-        _sec=two(7) * 3600 + two(10) * 60 + two(13),
-        _frac_us=r.str.slice(16, 6).cast(pl.Int64, strict=False) if precise else pl.lit(0, dtype=pl.Int64),
+        # chrono reads the stamp in year 1; lines after a Dec → Jan rollover are redone in `parse`
+        _y1=r.str.head(start - 2).str.to_datetime(
+            "%b %d %H:%M:%S%.f" if precise else "%b %d %H:%M:%S", strict=False, time_unit="us").cast(pl.Int64),
     )
+    # year 1 → the placeholder year 2000 (a leap year: one day more from March on)
+    out = out.with_columns(
+        wall=(pl.col("_y1") + _Y1_TO_2000_US + pl.when(pl.col("_mon") >= 3).then(86_400_000_000).otherwise(0))
+        .cast(NAIVE_US)
+    )
+    # chrono reads no space-padded day (`Jan  5`, syslog style): zero-pad it and read again
+    missing = out["_y1"].is_null() & out.select(r.str.slice(4, 1) == " ").to_series()
+    if missing.any():
+        pad = out.filter(missing).select(
+            _y1=pl.concat_str(r.str.head(4), pl.lit("0"), r.str.slice(5, start - 7)).str.to_datetime(
+                "%b %d %H:%M:%S%.f" if precise else "%b %d %H:%M:%S", strict=False, time_unit="us").cast(pl.Int64),
+            _mon=pl.col("_mon"),
+        ).select((pl.col("_y1") + _Y1_TO_2000_US + pl.when(pl.col("_mon") >= 3).then(86_400_000_000).otherwise(0))
+                 .cast(NAIVE_US)).to_series()
+        out = out.with_columns(wall=_scatter(out["wall"], missing.arg_true(), pad))
+    # what year 1 cannot hold (Feb 29) or is no date at all (Apr 31): the arithmetic
+    missing = out["wall"].is_null()
+    if missing.any():
+        redo = out.filter(missing).select(_fast_wall(pl.lit(PLACEHOLDER_YEAR, dtype=pl.Int64), pl.lit(precise)))
+        out = out.with_columns(wall=_scatter(out["wall"], missing.arg_true(), redo.to_series()))
+    out = out.drop("_y1")
     # host / ident / pid: once per distinct header
     uniq = out["_hdr"].unique().sort().to_list()
     hosts, idents, pids = [], [], []
@@ -360,13 +405,7 @@ def _fast_rows(df: pl.DataFrame, precise: bool) -> pl.DataFrame:
         idents.append(m.group(2))
         pids.append(pid if pid <= _INT64_MAX else None)
     codes = out["_hdr"].cast(pl.Enum(uniq)).to_physical()
-    text = out["text"]
-    ansi = _mask(text.str.contains(_ANSI_ANY_RE))
-    if ansi.any():  # what `clean` removed from the whole line, here from the message
-        fixed = out.filter(ansi).select(pl.col("text").str.replace_all(_HEADER_ANSI_RE, "")).to_series()
-        text = _scatter(text, ansi.arg_true(), fixed)
     return out.drop("_hdr").with_columns(
-        text=text,
         host=pl.Series(hosts, dtype=pl.String).gather(codes),
         ident=pl.Series(idents, dtype=pl.String).gather(codes),
         pid=pl.Series(pids, dtype=pl.Int64).gather(codes),
@@ -378,18 +417,17 @@ def _fast_rows(df: pl.DataFrame, precise: bool) -> pl.DataFrame:
     )
 
 
-def _mask(s: pl.Series) -> pl.Series:
-    return s.fill_null(False)
+def _fast_wall(year: pl.Expr, precise: pl.Expr) -> pl.Expr:
+    """Naive µs of a canonical line's stamp (`raw`) in `year`; null for a day the month lacks."""
+    r = pl.col("raw")
 
+    def num(offset: int, length: int = 2) -> pl.Expr:
+        return r.str.slice(offset, length).cast(pl.Int64, strict=False)
 
-def _scatter(base: pl.Series, idx: pl.Series, values: pl.Series) -> pl.Series:
-    out = base.cast(values.dtype) if base.dtype != values.dtype else base.clone()
-    return out.scatter(idx, values) if idx.len() else out
-
-
-def _fast_wall(year: pl.Expr) -> pl.Expr:
-    """Naive µs of (`year`, `_mon`, `_day`, `_sec`, `_frac_us`); null for a day the month lacks."""
-    m, d = pl.col("_mon").cast(pl.Int64), pl.col("_day")
+    m = r.str.head(3).cast(_MONTH_ENUM).to_physical().cast(pl.Int64) + 1
+    d = r.str.slice(4, 2).str.replace(" ", "0", literal=True).cast(pl.Int64, strict=False)
+    sec = num(7) * 3600 + num(10) * 60 + num(13)
+    frac = pl.when(precise).then(num(16, 6)).otherwise(pl.lit(0, dtype=pl.Int64))
     leap = ((year % 4) == 0) & (((year % 100) != 0) | ((year % 400) == 0))
     mlen = pl.when(m == 2).then(28 + leap.cast(pl.Int64)).otherwise(30 + ((m + m // 8) % 2))
     # days from 1970-01-01 (H. Hinnant's days_from_civil)
@@ -398,8 +436,8 @@ def _fast_wall(year: pl.Expr) -> pl.Expr:
     yoe = y - era * 400
     doy = (153 * ((m + 9) % 12) + 2) // 5 + d - 1
     days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
-    us = days * 86_400_000_000 + pl.col("_sec") * 1_000_000 + pl.col("_frac_us")
-    return pl.when(d <= mlen).then(us).cast(pl.Datetime("us"))
+    us = days * 86_400_000_000 + sec * 1_000_000 + frac
+    return pl.when(d <= mlen).then(us).cast(NAIVE_US)
 
 
 # --- slow path: every mode, every oddity ------------------------------------------------------
@@ -431,22 +469,54 @@ def _slow_parts(lines: pl.DataFrame) -> list[pl.DataFrame]:
     return parts
 
 
-def _emb_note(text: pl.Series) -> pl.Series:
+def _emb_note(text: pl.Series, flags: pl.DataFrame) -> pl.Series:
     """`_embedded_note(text)`, the regex only on rows that start with a digit but not with
-    the common `….mmmZ ` console stamp."""
-    frame = pl.DataFrame({"text": text})
-    t = pl.col("text")
-    flags = frame.select(
-        fast=t.str.contains(_FAST_CONSOLE_RE).fill_null(False), digit=t.str.contains(r"^\d").fill_null(False)
-    )
+    the common `….mmmZ ` console stamp (`flags`: `console_flags(text)`)."""
     note = flags.select(pl.when("fast").then(pl.lit("gateway console stamp (UTC)"))).to_series()
     other = flags["digit"] & ~flags["fast"]
     if other.any():
-        note = _scatter(note, other.arg_true(), frame.filter(other).select(_embedded_note(t)).to_series())
+        frame = pl.DataFrame({"text": text}).filter(other)
+        note = _scatter(note, other.arg_true(), frame.select(_embedded_note(pl.col("text"))).to_series())
     return note.alias("_emb_note")
 
 
-_FAST_CONSOLE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z "
+
+
+def _message_text(msgs: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series | None]:
+    """`text` of the canonical lines: `raw` after the header (`_msg_at`), with what the
+    slow path's `clean` removes (colour codes) removed; then `raw` and `_msg_at` go. Also
+    returns the rows that may still hold a colour code (None: not looked at)."""
+    at = msgs["_msg_at"]
+    if at.null_count() == at.len():
+        return msgs.drop("raw", "_msg_at"), None
+    cut = pl.col("raw").str.slice(pl.col("_msg_at"))
+    text = msgs.select(cut if at.null_count() == 0 else pl.coalesce(pl.col("text"), cut)).to_series()
+    # no colour code straddles `]: ` and the ASCII header holds none, so the message alone is cleaned
+    maybe = _mask(text.str.contains(_ANSI_ANY_RE))
+    ansi = maybe & at.is_not_null()
+    if ansi.any():
+        fixed = pl.DataFrame({"text": text}).filter(ansi).select(
+            pl.col("text").str.replace_all(_HEADER_ANSI_RE, "")).to_series()
+        text = _scatter(text, ansi.arg_true(), fixed)
+    return msgs.with_columns(text=text.alias("text")).drop("raw", "_msg_at"), maybe
+
+
+def _classify_messages(msgs: pl.DataFrame) -> pl.DataFrame:
+    """The shared classifier on message rows; a zoned console stamp in the message wins `ts`."""
+    msgs, maybe_ansi = _message_text(msgs)
+    if msgs.height:
+        # the note reads the stamp before the classifier splits it (and strips colour codes)
+        flags = console_flags(msgs["text"])
+        msgs = msgs.with_columns(_emb_note(msgs["text"], flags))
+        msgs = _classify_log_messages(msgs, maybe_ansi, flags)
+    else:
+        msgs = classify_log_messages(msgs.with_columns(_emb_note=_embedded_note(pl.col("text"))))
+    emb = pl.col("embedded_ts")
+    return msgs.with_columns(
+        ts=pl.coalesce(emb, pl.col("ts")),
+        ts_note=pl.when(emb.is_not_null()).then(pl.col("_emb_note")).otherwise(pl.col("ts_note")),
+        _own_ts=emb.is_not_null(),
+    ).drop("embedded_ts", "_emb_note")
 
 
 def parse(source: InputFile) -> ParsedSource:
@@ -455,30 +525,40 @@ def parse(source: InputFile) -> ParsedSource:
         raise InputError(f"{source.name}: binary data, not a journald text export")
     lines, n_lines, notes = decode_lines(data)
 
-    flags = lines.select(fast=pl.col("raw").str.contains(_FAST_RE).fill_null(False)).to_series()
+    both = in_row_blocks(lambda b: b.select(
+        fast=pl.col("raw").str.contains(_FAST_RE).fill_null(False),
+        precise=(pl.col("raw").str.slice(15, 1) == ".").fill_null(False),
+    ), lines)
+    flags = both["fast"]
     n_fast = int(flags.sum())
-    if n_fast:
-        precise_all = lines.select((pl.col("raw").str.slice(15, 1) == ".").fill_null(False)).to_series()
-        precise = flags & precise_all
+    precise = flags & both["precise"]
+    del both
     parts: list[pl.DataFrame] = []
     fmt_fast: dict[str, int] = {}
     if n_fast:
         n_precise = int(precise.sum())
         if n_fast - n_precise:
             plain = lines if n_fast == lines.height and not n_precise else lines.filter(flags & ~precise)
-            parts.append(_work(_fast_rows(plain, precise=False)))
+            parts.append(in_row_blocks(lambda b: _work(_fast_rows(b, precise=False)), plain))
             fmt_fast["journald-short"] = n_fast - n_precise
         if n_precise:
-            parts.append(_work(_fast_rows(lines.filter(precise), precise=True)))
+            parts.append(in_row_blocks(lambda b: _work(_fast_rows(b, precise=True)), lines.filter(precise)))
             fmt_fast["journald-short-precise"] = n_precise
+    counts: dict[str, int] = {"stamped": n_fast} if n_fast else {}
+    slow_fmt: dict[str, int] = {}
     if n_fast < lines.height:
-        parts.extend(p for p in _slow_parts(lines.filter(~flags) if n_fast else lines) if p.height)
+        slow = [p for p in _slow_parts(lines.filter(~flags) if n_fast else lines) if p.height]
+        for p in slow:
+            for c, v in p.group_by("_class").len().iter_rows():
+                counts[c] = counts.get(c, 0) + v
+            for f, v in p.filter(pl.col("_class") == "stamped").group_by("format").len().iter_rows():
+                slow_fmt[f] = slow_fmt.get(f, 0) + v
+        parts.extend(slow)
     del lines
     parts = [p for p in parts if p.height] or [_work(pl.DataFrame(schema={"line": pl.Int64, "raw": pl.String}))]
     work = parts[0] if len(parts) == 1 else pl.concat(parts, how="vertical").sort("line")
     del parts
 
-    counts = dict(work.group_by("_class").len().iter_rows()) if work.height else {}
     n_stamped = counts.get("stamped", 0)
     n_other = counts.get("plain", 0) + counts.get("bad", 0) + counts.get("indent", 0)
     stamped_file = n_stamped > 0 and n_stamped * 2 >= n_stamped + n_other
@@ -513,13 +593,20 @@ def parse(source: InputFile) -> ParsedSource:
     k = work.select(rollover.cast(pl.Int64).cum_sum()).to_series() if work.height else pl.Series([], dtype=pl.Int64)
     rollovers = int(k[-1]) if k.len() else 0
     year = pl.lit(PLACEHOLDER_YEAR, dtype=pl.Int64) + (pl.lit(k) if rollovers else pl.lit(0, dtype=pl.Int64))
-    wall = work.select(_fast_wall(year)).to_series() if n_fast else pl.Series("wall", [None] * work.height, dtype=NAIVE_US)
+    wall = work["wall"]
+    fast_row = pl.col("_mon").is_not_null() & pl.col("_md").is_null()
+    if rollovers and n_fast:  # canonical lines after a rollover: their own year
+        redo = work.select(fast_row & (pl.lit(k) > 0)).to_series()
+        if redo.any():
+            again = work.with_columns(_year=year).filter(redo).select(
+                _fast_wall(pl.col("_year"), pl.col("format") == "journald-short-precise")).to_series()
+            wall = _scatter(wall, redo.arg_true(), again)
+    n_bad_wall = int(work.select(fast_row & wall.is_null()).to_series().sum()) if n_fast else 0
     # Lines off the fast path: the stamp as a string, then parsed.
     slow_wall = (pl.col("_wall_str").is_not_null() | pl.col("_md").is_not_null()).fill_null(False)
-    slow_rows = work.select(slow_wall).to_series()
-    n_bad_wall = int((wall.is_null() & work["_day"].is_not_null()).sum()) if n_fast else 0
+    slow_rows = work.select(slow_wall).to_series() if n_fast < work.height else None
     n_short = n_fast
-    if slow_rows.any():
+    if slow_rows is not None and slow_rows.any():
         sub = work.with_columns(_year=year).filter(slow_rows).select(
             "_class", "_md",
             _wall_str=pl.coalesce(
@@ -530,36 +617,43 @@ def parse(source: InputFile) -> ParsedSource:
         ).with_columns(
             wall=pl.col("_wall_str").str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us").cast(NAIVE_US),
         )
-        wall = _scatter(wall.cast(NAIVE_US), slow_rows.arg_true(), sub["wall"])
+        wall = _scatter(wall, slow_rows.arg_true(), sub["wall"])
         n_bad_wall += sub.filter((klass == "stamped") & pl.col("wall").is_null()).height
         n_short += sub.filter((klass == "stamped") & pl.col("_md").is_not_null()).height
-    work = work.with_columns(wall=wall.cast(NAIVE_US))
+    if wall is not work["wall"]:
+        work = work.with_columns(wall=wall)
 
     # Dominant mode names the source; journal markers, gaps and unparsed rows take it too.
     fmt = dict(fmt_fast)
-    rest_fmt = work.filter(klass.is_in(["stamped", "cat"]) & pl.col("_day").is_null()).group_by("format").len()
-    for f, c in rest_fmt.iter_rows():
+    for f, c in slow_fmt.items():
         fmt[f] = fmt.get(f, 0) + c
+    if not stamped_file and n_other:
+        fmt["journald-cat"] = fmt.get("journald-cat", 0) + n_other
     dominant = min(fmt.items(), key=lambda fc: (-fc[1], fc[0]))[0] if fmt else FORMAT
 
     is_msg = klass.is_in(["stamped", "cat", "cont"])
     # markers, gaps and (in a stamped file) unread lines are not messages
     all_msg = counts.get("marker", 0) + counts.get("gap", 0) == 0 and (not stamped_file or n_other == 0)
-    msgs = (work if all_msg else work.filter(is_msg)).with_columns(
+    others = None
+    if not all_msg:
+        others = work.filter(~is_msg).with_columns(
+            kind=pl.when(klass == "marker").then(pl.lit("other")).when(klass == "gap").then(pl.lit("gap"))
+            .otherwise(pl.lit("unparsed")),
+            text=pl.col("raw"),
+            format=pl.lit(dominant),
+            host=pl.lit(None, dtype=pl.String), ident=pl.lit(None, dtype=pl.String), pid=pl.lit(None, dtype=pl.Int64),
+            ts=pl.lit(None, dtype=UTC_US), ts_note=pl.lit(None, dtype=pl.String),
+            wall=pl.lit(None, dtype=NAIVE_US), wall_has_year=pl.lit(None, dtype=pl.Boolean),
+        )
+        others = conform(others) if others.height else None
+    # only what the events keep (and the continuation logic needs) goes on
+    keep = [c for c in work.columns if c in FULL_SCHEMA or c in ("_class", "_entry", "raw", "_msg_at")]
+    msgs = (work if all_msg else work.filter(is_msg)).select(keep).with_columns(
         subsystem=pl.lit(None, dtype=pl.String), channel=pl.lit(None, dtype=pl.String),
         session_key=pl.lit(None, dtype=pl.String), session_id=pl.lit(None, dtype=pl.String),
     )
-    if msgs.height:
-        msgs = msgs.with_columns(_emb_note(msgs["text"]))  # before the classifier splits the stamp
-    else:
-        msgs = msgs.with_columns(_emb_note=_embedded_note(pl.col("text")))
-    msgs = classify_log_messages(msgs)
-    emb = pl.col("embedded_ts")
-    msgs = msgs.with_columns(
-        ts=pl.coalesce(emb, pl.col("ts")),
-        ts_note=pl.when(emb.is_not_null()).then(pl.col("_emb_note")).otherwise(pl.col("ts_note")),
-        _own_ts=emb.is_not_null(),
-    ).drop("embedded_ts", "_emb_note")
+    del work
+    msgs = in_row_blocks(_classify_messages, msgs) if msgs.height else _classify_messages(msgs)
     # Continuation lines belong to the entry above: same stamp, host, ident, pid.
     if stamped_file and has_cont:
         cont = klass == "cont"
@@ -573,18 +667,8 @@ def parse(source: InputFile) -> ParsedSource:
 
     events = conform(msgs)
     del msgs
-    if not all_msg:
-        others = work.filter(~is_msg).with_columns(
-            kind=pl.when(klass == "marker").then(pl.lit("other")).when(klass == "gap").then(pl.lit("gap"))
-            .otherwise(pl.lit("unparsed")),
-            text=pl.col("raw"),
-            format=pl.lit(dominant),
-            host=pl.lit(None, dtype=pl.String), ident=pl.lit(None, dtype=pl.String), pid=pl.lit(None, dtype=pl.Int64),
-            ts=pl.lit(None, dtype=UTC_US), ts_note=pl.lit(None, dtype=pl.String),
-            wall=pl.lit(None, dtype=NAIVE_US), wall_has_year=pl.lit(None, dtype=pl.Boolean),
-        )
-        if others.height:
-            events = pl.concat([events, conform(others)], how="vertical").sort("line", maintain_order=True)
+    if others is not None:
+        events = pl.concat([events, others], how="vertical").sort("line", maintain_order=True)
     events = events.with_columns(source=pl.lit(source.name), wall_has_year=pl.when(pl.col("wall").is_not_null())
                                  .then(pl.col("wall_has_year")))
 

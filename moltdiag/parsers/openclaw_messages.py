@@ -6,12 +6,20 @@ optional) or file-log form `discord gateway: X`. Output: the same frame with the
 prefix split off (`subsystem`, an embedded UTC time when the prefix carried a zone) and
 the diagnostic fields filled (`kind`, `channel`, `code`, `backoff_ms`, …).
 
-Everything is a Polars expression: a line costs a few vectorised string scans, no Python.
+Everything is a Polars expression, no Python per line. Most lines are noise, so the costly
+expressions (the per-kind chain, the typed-field extracts, the channel regexes, the spec's
+console-prefix regex) run only on the rows that one cheap scan for every literal they need
+(or an anchored check) selects, and their results are scattered back by row position; each
+such prefilter is a superset of the rows the expressions can change. Large frames are
+classified in row blocks on every core (`in_row_blocks`).
 The strings come from ../shared/spec/openclaw-events.md §1 (Discord eras A/B/C, Telegram,
 WhatsApp, Slack, Signal, iMessage, gateway lifecycle) and §5.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
@@ -198,14 +206,16 @@ def _nulls(name: str, dtype: pl.DataType, n: int) -> pl.Series:
     return pl.Series(name, [], dtype=dtype).extend_constant(None, n)
 
 
-def strip_ansi_frame(df: pl.DataFrame, column: str = "text") -> pl.DataFrame:
-    """`strip_ansi` on a frame's column, evaluated only where a colour code can be."""
+def strip_ansi_frame(df: pl.DataFrame, column: str = "text", maybe: pl.Series | None = None) -> pl.DataFrame:
+    """`strip_ansi` on a frame's column, evaluated only where a colour code can be (`maybe`:
+    a known superset of those rows, else found with one scan)."""
     s = df[column]
-    mask = _mask(s.str.contains(_ANSI_ANY_RE))
+    mask = _mask(s.str.contains(_ANSI_ANY_RE)) if maybe is None else maybe
     if not mask.any():
         return df
     fixed = df.filter(mask).select(strip_ansi(pl.col(column)).alias(column)).to_series()
-    return df.with_columns(_scatter(s, mask.arg_true(), fixed))
+    out = _scatter(s, mask.arg_true(), fixed)
+    return df if out is s else df.with_columns(out)
 
 
 # --- console prefix ------------------------------------------------------------------------
@@ -223,21 +233,31 @@ def _split_console_prefix_rows(df: pl.DataFrame) -> pl.DataFrame:
     ).drop("_parts")
 
 
-def _console_parts(text: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series, pl.Series]:
+def console_flags(text: pl.Series) -> pl.DataFrame:
+    """`fast` (the text starts with the common `….mmmZ ` stamp) and `digit` (with a digit)."""
+    t = pl.col("text")
+    return pl.DataFrame({"text": text}).select(
+        fast=t.str.contains(_FAST_STAMP_RE).fill_null(False), digit=t.str.contains(r"^\d").fill_null(False),
+    )
+
+
+def _console_parts(text: pl.Series, flags: pl.DataFrame | None = None
+                   ) -> tuple[pl.Series, pl.Series, pl.Series, pl.Series]:
     """(`stamp`, `tag`, `msg`, `fast`) of `_CONSOLE_PREFIX_RE` for every row. `fast` marks the
-    rows whose stamp is the common `….mmmZ` form (parsed by `_fast_console_ts`).
+    rows whose stamp is the common `….mmmZ` form (parsed by `_fast_console_ts`); `flags`, if
+    given, is `console_flags(text)`.
 
     The common shapes (`….mmmZ [tag] msg`, `[tag] msg`, bare text) are cut by offsets; a
     stamp of another form, or a tag with non-ASCII characters, takes the spec's regex."""
     name = text.name
     t = pl.col("t")
-    frame = pl.DataFrame({"t": text}).with_columns(
-        fast=t.str.contains(_FAST_STAMP_RE).fill_null(False),
+    if flags is None:
+        flags = console_flags(text)
+    frame = pl.DataFrame({"t": text, "fast": flags["fast"], "digit": flags["digit"]}).with_columns(
         # first `]`: the tag's end (a fast stamp holds none)
         close=t.str.find("]", literal=True),
         close_sp=t.str.find("] ", literal=True),
         tagf=t.str.contains(_FAST_TAG_ANY_RE).fill_null(False),
-        digit=t.str.contains(r"^\d").fill_null(False),
     )
     fast, tagf, close = pl.col("fast"), pl.col("tagf"), pl.col("close").cast(pl.Int64)
     start = pl.when(fast).then(pl.lit(25, dtype=pl.Int64)).otherwise(pl.lit(0, dtype=pl.Int64))
@@ -465,6 +485,12 @@ def classify(df: pl.DataFrame) -> pl.DataFrame:
 
     Rows that already have a kind (e.g. `unparsed`) keep it.
     """
+    if df.height == 0:
+        return _classify(df)
+    return in_row_blocks(_classify, df)
+
+
+def _classify(df: pl.DataFrame) -> pl.DataFrame:
     n = df.height
     if n == 0:
         return _classify_rows(df).with_columns(channel=_channel_expr(df))
@@ -563,8 +589,41 @@ def classify_log_messages(df: pl.DataFrame) -> pl.DataFrame:
         df = _split_console_prefix_rows(df)
         df = df.with_columns(embedded_ts=parse_iso_utc(pl.col("stamp")).cast(UTC_US)).drop("stamp")
         return classify(df)
-    df = strip_ansi_frame(df)
-    stamp, tag, msg, fast = _console_parts(df["text"])
+    return in_row_blocks(_classify_log_messages, df)
+
+
+def _classify_log_messages(df: pl.DataFrame, maybe_ansi: pl.Series | None = None,
+                           flags: pl.DataFrame | None = None) -> pl.DataFrame:
+    """`classify_log_messages` in one piece. `maybe_ansi`: a superset of the rows that hold a
+    colour code; `flags`: `console_flags` of the text as given (used if no colour code changed it)."""
+    stripped = strip_ansi_frame(df, maybe=maybe_ansi)
+    if stripped is not df:
+        flags = None
+    df = stripped
+    stamp, tag, msg, fast = _console_parts(df["text"], flags)
     df = _with_console_parts(df, stamp, tag, msg).drop("stamp")
     df = df.with_columns(_fast_console_ts(stamp, fast))
-    return classify(df)
+    return _classify(df)
+
+
+# --- both cores ------------------------------------------------------------------------------
+
+BLOCK_ROWS = 250_000  # below this a frame is processed in one piece
+MAX_BLOCK_ROWS = 500_000  # and above it in blocks of at most this many rows
+
+
+def in_row_blocks(fn: Callable[[pl.DataFrame], pl.DataFrame], df: pl.DataFrame,
+                  min_rows: int | None = None) -> pl.DataFrame:
+    """`fn(df)` for a row-wise `fn`, on contiguous row blocks in parallel threads, results
+    concatenated in order. Most Polars string kernels run on one core per expression; the
+    blocks keep every core busy (Polars releases the GIL while it computes), and bounded
+    blocks bound the memory the intermediate columns take."""
+    workers = min(pl.thread_pool_size(), 8)
+    n = df.height
+    if workers < 2 or n < (BLOCK_ROWS if min_rows is None else min_rows):
+        return fn(df)
+    size = min(MAX_BLOCK_ROWS, -(-n // workers))
+    blocks = [df.slice(offset, size) for offset in range(0, n, size)]
+    with ThreadPoolExecutor(max_workers=min(workers, len(blocks))) as pool:
+        results = list(pool.map(fn, blocks))
+    return pl.concat(results, how="vertical", rechunk=False)
