@@ -39,6 +39,17 @@ class InputFile:
     def head(self) -> bytes:
         return self.data[:HEAD_BYTES]
 
+    def disk_path(self) -> Path | None:
+        """The file on disk that holds exactly `data` (None for stdin, decompressed input or an
+        archive member): readers that need a real path (sqlite3, journalctl) use it or a temp copy."""
+        p = self.path
+        if p is None or p.suffix.lower() in (".gz", ".bz2", ".xz", ".zst", ".zstd", ".lz4"):
+            return None
+        try:
+            return p if p.is_file() and p.stat().st_size == len(self.data) else None
+        except OSError:
+            return None
+
     def mtime(self) -> float | None:
         try:
             return self.path.stat().st_mtime if self.path is not None else None

@@ -37,7 +37,6 @@ FORMAT = "journald-binary"
 MAGIC = b"LPKSHHRH"
 NAME_SUFFIXES = (".journal", ".journal~")
 TIMEOUT_S = 600
-_COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zstd", ".lz4")
 NO_JOURNALCTL = "reading binary journals needs journalctl (Debian package systemd)"
 
 
@@ -57,14 +56,7 @@ def sniff(path: Path, head: bytes) -> float:
 
 
 def _usable_path(source: InputFile) -> Path | None:
-    """The on-disk file holding exactly `source.data`, or None."""
-    p = source.path
-    if p is None or p.suffix.lower() in _COMPRESSION_SUFFIXES:
-        return None
-    try:
-        return p if p.is_file() and p.stat().st_size == len(source.data) else None
-    except OSError:
-        return None
+    return source.disk_path()
 
 
 def _first_line(text: bytes) -> str:

@@ -108,7 +108,6 @@ ARCHIVE_TABLES = ("session_transcript_archives", "session_transcript_cold_archiv
 KNOWN_TABLES = ("transcript_events", *WINDOW_TABLES, *NODE_TABLES, *ARCHIVE_TABLES)
 
 RESET_KIND = "session_reset"  # proposed for schema.KINDS; emitted only once it is there
-_COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zstd", ".lz4")
 
 
 # ---------------------------------------------------------------------------------------
@@ -139,14 +138,7 @@ def _ro_uri(path: Path, *, immutable: bool) -> str:
 
 
 def _usable_path(source: InputFile) -> Path | None:
-    """The on-disk file holding exactly `source.data`, or None (stdin, decompressed input)."""
-    p = source.path
-    if p is None or p.suffix.lower() in _COMPRESSION_SUFFIXES:
-        return None
-    try:
-        return p if p.is_file() and p.stat().st_size == len(source.data) else None
-    except OSError:
-        return None
+    return source.disk_path()
 
 
 @contextlib.contextmanager

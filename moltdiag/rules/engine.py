@@ -14,7 +14,7 @@ from datetime import timedelta
 import polars as pl
 
 from moltdiag.correlate.timeline import Timeline
-from moltdiag.rules.finding import Finding, evidence_rows, iso_z
+from moltdiag.rules.finding import Finding, iso_z
 from moltdiag.rules.model import Rule, Selector
 
 FORMAT_SOURCES = {
