@@ -12,7 +12,6 @@ from click.testing import CliRunner
 
 from moltdiag.cli import main
 from moltdiag.correlate.timeline import build_timeline
-from moltdiag.rules import run_rules
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SEED = FIXTURES / "discord-reset-3106"
