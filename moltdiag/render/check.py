@@ -112,8 +112,8 @@ def render_table(tl: Timeline, run: RuleRun, console=None, red=None) -> None:
         for col in ("#", "channel", f"start ({zone})", f"end ({zone})", "closes", "resumes", "reconnects", "codes"):
             flaps.add_column(col)
         for w in tl.flaps.iter_rows(named=True):
-            flaps.add_row(str(w["window"]), w["channel"], local(w["start"], "%m-%d %H:%M:%S"),
-                          local(w["end"], "%H:%M:%S"), str(w["closes"]), str(w["resumes"]),
+            flaps.add_row(str(w["window"]), w["channel"], _bare(tl, w["start"], "%m-%d %H:%M:%S"),
+                          _bare(tl, w["end"], "%H:%M:%S"), str(w["closes"]), str(w["resumes"]),
                           str(w["reconnects"]), ", ".join(map(str, w["codes"])))
         console.print(flaps)
     if tl.lifetimes.height:
@@ -122,7 +122,7 @@ def render_table(tl: Timeline, run: RuleRun, console=None, red=None) -> None:
             sessions.add_column(col)
         for r in tl.lifetimes.iter_rows(named=True):
             opened = f"reset ({r['reset_reason']})" if r["reset_reason"] else (r["first_user_kind"] or "-")
-            sessions.add_row(r["session_id"][:8], escape(red.text(r["session_key"]) or "?"), local(r["start"], "%m-%d %H:%M:%S"),
+            sessions.add_row(r["session_id"][:8], escape(red.text(r["session_key"]) or "?"), _bare(tl, r["start"], "%m-%d %H:%M:%S"),
                              opened, (r["prev_session_id"] or "-")[:8])
         console.print(sessions)
     by_missing: dict[str, list[str]] = {}
@@ -153,6 +153,12 @@ def render_table(tl: Timeline, run: RuleRun, console=None, red=None) -> None:
                             border_style=colours.get(f.severity, "white"), title_align="left"))
     counts = ", ".join(f"{rule} {n}" for rule, n in facts["findings_per_rule"].items())
     console.print(f"[bold]{len(run.findings)} finding(s)[/]: {counts}")
+
+
+def _bare(tl: Timeline, ts: datetime | None, fmt: str) -> str:
+    """A time in the display zone without the zone suffix (the column header names the zone)."""
+    local = tl.clock.localize(ts)
+    return "?" if local is None else local.strftime(fmt)
 
 
 def _parse(iso: str) -> datetime:
