@@ -425,3 +425,22 @@ def test_multiline_message_keeps_tag_split():
 def test_multiline_close_line_still_typed():
     row = one("[discord] gateway: WebSocket connection closed with code 1006\n(continued)")
     assert (row["subsystem"], row["kind"], row["code"]) == ("discord", "ws_close", 1006)
+
+
+def test_level_tag_with_piped_subsystem_form():
+    """`[LEVEL] subsystem | message key=value` lines (issue #5 item 1): level, subsystem and the
+    bare message are split; the kind and typed fields come from the message."""
+    out = classify([
+        "2026-03-05T20:05:10.412+01:00 [INFO] gateway/channels/discord | discord gateway: WebSocket connection "
+        "closed with code 1006 attempt=3",
+        "[WARN] discord/monitor | Slow listener detected: DiscordMessageListener took 31.2 seconds for event "
+        "MESSAGE_CREATE listener=DiscordMessageListener",
+        "[memory] indexed 3 files | total 12",  # a tag that is not a level: left alone
+    ])
+    first, second, third = out.iter_rows(named=True)
+    assert (first["kind"], first["code"], first["level"], first["subsystem"]) == ("ws_close", 1006, "info",
+                                                                               "gateway/channels/discord")
+    assert first["text"].startswith("discord gateway: WebSocket")
+    assert (second["kind"], second["duration_ms"], second["level"], second["subsystem"]) == (
+        "slow_listener", 31200.0, "warn", "discord/monitor")
+    assert (third["subsystem"], third["level"], third["text"]) == ("memory", None, "indexed 3 files | total 12")

@@ -299,13 +299,37 @@ def split_console_prefix(df: pl.DataFrame) -> pl.DataFrame:
     return _with_console_parts(df, stamp, tag, msg)
 
 
+_LEVEL_TAGS = ("TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "FATAL")
+_PIPED_RE = r"(?s)^([\w./:@-]{1,60}) \| (.*)$"
+
+
 def _with_console_parts(df: pl.DataFrame, stamp: pl.Series, tag: pl.Series, msg: pl.Series) -> pl.DataFrame:
+    level = None
+    is_level = tag.str.to_uppercase().is_in(_LEVEL_TAGS).fill_null(False)
+    # A parser that already took the level off (`[INFO] ` before the stamp or tag) leaves the
+    # `subsystem | message` form behind: split that too.
+    if "level" in df.columns:
+        is_level = is_level | (tag.is_null() & df["level"].is_not_null())
+    if is_level.any():
+        # `[LEVEL] subsystem | message key=value` (spec §8.2 pretty/plain variants): the tag is a
+        # level, the subsystem stands before the pipe.
+        whole = df["text"] if "text" in df.columns else msg
+        parts = pl.DataFrame({"tag": tag, "msg": msg.fill_null(whole) if msg is not None else whole,
+                              "lvl": is_level}).with_columns(
+            piped=pl.col("msg").str.extract_groups(_PIPED_RE)
+        ).select(
+            level=pl.when(pl.col("lvl") & pl.col("tag").str.to_uppercase().is_in(_LEVEL_TAGS))
+            .then(pl.col("tag").str.to_lowercase().str.replace("warning", "warn")),
+            tag=pl.when(pl.col("lvl")).then(pl.col("piped").struct.field("1")).otherwise(pl.col("tag")),
+            msg=pl.when(pl.col("lvl") & pl.col("piped").struct.field("2").is_not_null())
+            .then(pl.col("piped").struct.field("2")).otherwise(pl.col("msg")),
+        )
+        level, tag, msg = parts["level"], parts["tag"], parts["msg"]
     sub = pl.coalesce(pl.col("subsystem"), pl.lit(tag)) if "subsystem" in df.columns else pl.lit(tag)
-    return df.with_columns(
-        stamp=stamp,
-        subsystem=sub,
-        text=pl.coalesce(pl.lit(msg), pl.col("text")),
-    )
+    columns = {"stamp": stamp, "subsystem": sub, "text": pl.coalesce(pl.lit(msg), pl.col("text"))}
+    if level is not None:
+        columns["level"] = pl.coalesce(pl.col("level"), pl.lit(level)) if "level" in df.columns else pl.lit(level)
+    return df.with_columns(**columns)
 
 
 def _fast_console_ts(stamp: pl.Series, fast: pl.Series) -> pl.Series:
