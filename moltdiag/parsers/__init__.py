@@ -33,6 +33,7 @@ PARSER_MODULES = (
     "pasted",
 )
 MIN_SCORE = 0.2
+CERTAIN = 0.97
 
 _DECOMPRESSORS = {".gz": gzip.decompress, ".bz2": bz2.decompress, ".xz": lzma.decompress}
 
@@ -86,6 +87,8 @@ def sniff(inp: InputFile, modules: list[ModuleType] | None = None) -> tuple[Modu
         score = float(module.sniff(logical, inp.head))
         if score > best_score:
             best, best_score = module, score
+        if best_score >= CERTAIN:
+            break  # a name and content match this strong is not contested; skip the other sniffers
     return (best, best_score) if best_score >= MIN_SCORE else (None, best_score)
 
 
