@@ -227,11 +227,7 @@ def timeline(paths, tz, year, flap_gap, fmt, utc, since, until, around, window, 
         centre, half = _instant(around, tl.clock, utc=utc), _duration(window)
         events = events.filter(pl.col("ts").is_between(centre - half, centre + half))
     if redact:
-        from moltdiag.redact import Redactor
-
-        red = Redactor()
-        red.learn_frame(tl.events)
-        events = red.redact_frame(events)
+        events = _redactor(True, False, tl.events).redact_frame(events)
     if output:
         with open(output, "wb") as out:
             if fmt == "table":
@@ -281,9 +277,7 @@ def check(paths, tz, year, flap_gap, fmt, rule_dirs, daily_hour, idle_minutes, f
     override_params(rules, "reset_cause", daily_hour=daily_hour, idle_minutes=idle_minutes)
     tl = _build(paths, tz, year, flap_gap)
     run = evaluate(rules, tl)
-    red = _redactor(redact, include_text=False)
-    if redact:
-        red.learn_frame(tl.events)
+    red = _redactor(redact, False, tl.events)
     if fmt == "json":
         write_json(tl, run, red=red)
     else:
@@ -310,14 +304,16 @@ IP addresses become consistent pseudonyms. --include-text keeps message text
 """
 
 
-def _redactor(redact: bool, include_text: bool):
+def _redactor(redact: bool, include_text: bool, events):
+    """The redactor every output uses: one that has learnt the inputs' host and user names
+    first, so a name is masked wherever it appears; or a no-op with --no-redact."""
+    from moltdiag.redact import NoRedaction, Redactor
+
     if not redact:
-        from moltdiag.render.report import _Plain
-
-        return _Plain()
-    from moltdiag.redact import Redactor
-
-    return Redactor(include_text=include_text)
+        return NoRedaction()
+    red = Redactor(include_text=include_text)
+    red.learn_frame(events)
+    return red
 
 
 @main.command(epilog=REPORT_EXAMPLES)
@@ -343,9 +339,7 @@ def report(paths, tz, year, flap_gap, fmt, output, json_out, redact, include_tex
     override_params(rules, "reset_cause", daily_hour=daily_hour, idle_minutes=idle_minutes)
     tl = _build(paths, tz, year, flap_gap)
     run = evaluate(rules, tl)
-    red = _redactor(redact, include_text)
-    if redact:
-        red.learn_frame(tl.events)
+    red = _redactor(redact, include_text, tl.events)
     argv = ["moltdiag", *sys.argv[1:]] if sys.argv and sys.argv[0].endswith(("moltdiag", "__main__.py")) else \
         ["moltdiag", "report", *paths]
     if fmt == "html":

@@ -502,6 +502,19 @@ def _norm(ns: str, value: str) -> str:
     return value
 
 
+class NoRedaction:
+    """The renderers' redactor protocol (`text`, `message`, `mapping`) doing nothing: --no-redact."""
+
+    def text(self, value):
+        return value
+
+    def message(self, value, kind=None, role=None):
+        return value
+
+    def mapping(self) -> dict[str, str]:
+        return {}
+
+
 class Redactor:
     """Consistent pseudonyms and secret removal for one report.
 

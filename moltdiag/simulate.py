@@ -70,12 +70,14 @@ from pathlib import Path
 
 import polars as pl
 
+from moltdiag.knowledge.openclaw_texts import MAIN_SESSION_SYSTEM_BLOCK, RESET_NOTICE_PREFIX, RESET_PROMPT_2026_01_20
+from moltdiag.knowledge.snowflake import DISCORD_EPOCH_MS
+
 __all__ = ["FORMATS", "DEFAULT_FORMATS", "SimConfig", "generate", "parse_size"]
 
 FORMATS = ("short", "json", "file-log", "transcripts")
 DEFAULT_FORMATS = FORMATS
 
-DISCORD_EPOCH_MS = 1420070400000
 BRAND = "clawdbot"
 VERSION = "2026.1.24-3"
 UNIT = f"{BRAND}-gateway.service"
@@ -84,13 +86,9 @@ MODEL = "claude-opus-4-5"
 PROVIDER = "anthropic"
 MODEL_REF = f"{PROVIDER}/{MODEL}"
 PRICE = {"input": 5.0, "output": 25.0, "cacheRead": 0.5, "cacheWrite": 6.25}
-RESET_PROMPT = (
-    "A new session was started via /new or /reset. Say hi briefly (1-2 sentences) and ask what the "
-    "user wants to do next. If the runtime model differs from default_model in the system prompt, "
-    "mention the default model in the greeting. Do not mention internal steps, files, tools, or reasoning."
-)
-RESET_NOTICE = f"✅ New session started · model: {MODEL_REF}"
-MAIN_SYSTEM_BLOCK = "System: Discord: configured\nSystem:   - default (dm:pairing, token:config)\n\n"
+RESET_PROMPT = RESET_PROMPT_2026_01_20
+RESET_NOTICE = f"{RESET_NOTICE_PREFIX} · model: {MODEL_REF}"
+MAIN_SYSTEM_BLOCK = MAIN_SESSION_SYSTEM_BLOCK
 
 CHUNK = 250_000  # background rows per chunk (bounded memory: ~0.5 GB peak with -o json)
 MIN_SPACING_MS = 6 * 3600 * 1000  # incident slots: no rule window (≤ 1 h) joins two of them

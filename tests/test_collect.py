@@ -32,7 +32,7 @@ from moltdiag.parsers import transcript
 from moltdiag.parsers.base import InputError, InputFile
 
 REPO = Path(__file__).resolve().parents[1]
-RUN = REPO.parent / "shared" / "real-runs" / "clawdbot-2026.1.24"
+from _realrun import RUN  # noqa: E402
 SQLITE_STATE = REPO / "fixtures" / "openclaw-2026.9-sqlite" / "state"
 STORE = "agents/main/agent/openclaw-agent.sqlite"
 USER = "zebulon"

@@ -12,7 +12,7 @@ from moltdiag.parsers import commands_log
 from moltdiag.parsers.base import InputError, InputFile
 from moltdiag.schema import FULL_SCHEMA
 
-RUN = Path("/work/shared/real-runs/clawdbot-2026.1.24")
+from _realrun import RUN  # noqa: E402
 CMDLOG = RUN / "state-dir/logs/commands.log"
 needs_run = pytest.mark.skipif(not CMDLOG.is_file(), reason="real-run corpus not available")
 

@@ -14,7 +14,9 @@ from moltdiag.parsers import openclaw_file_log as fl
 from moltdiag.parsers.base import HEAD_BYTES, InputFile
 from moltdiag.schema import FULL_SCHEMA
 
-REAL = Path("/work/shared/real-runs/clawdbot-2026.1.24/file-log/clawdbot-2026-11-25.log")
+from _realrun import RUN  # noqa: E402
+
+REAL = RUN / "file-log" / "clawdbot-2026-11-25.log"
 needs_real = pytest.mark.skipif(not REAL.exists(), reason="real-run corpus not available")
 
 # §8.1.3, verbatim.

@@ -118,7 +118,9 @@ def test_typed_new_zone_is_measured_from_embedded_stamps():
 
 
 def test_real_run_has_no_unexplained_reset():
-    real = Path(__file__).resolve().parents[2] / "shared" / "real-runs" / "clawdbot-2026.1.24" / "state-dir"
+    from _realrun import RUN
+
+    real = RUN / "state-dir"
     if not real.is_dir():
         pytest.skip(f"real-run corpus not present at {real}")
     code, doc = _check_json(real)

@@ -13,7 +13,7 @@ from moltdiag.parsers import session_memory
 from moltdiag.parsers.base import InputError, InputFile
 from moltdiag.schema import FULL_SCHEMA
 
-RUN = Path(__file__).resolve().parents[2] / "shared" / "real-runs" / "clawdbot-2026.1.24"
+from _realrun import RUN  # noqa: E402
 MEMORY = RUN / "workspace" / "memory"
 needs_run = pytest.mark.skipif(not MEMORY.is_dir(), reason=f"real-run corpus not available at {RUN}")
 

@@ -13,7 +13,7 @@ from moltdiag.parsers import session_store
 from moltdiag.parsers.base import InputError, InputFile
 from moltdiag.schema import FULL_SCHEMA
 
-RUN = Path("/work/shared/real-runs/clawdbot-2026.1.24")
+from _realrun import RUN  # noqa: E402
 STORE = RUN / "state-dir/agents/main/sessions/sessions.json"
 SNAPS = RUN / "sessions-json-snapshots"
 needs_run = pytest.mark.skipif(not STORE.is_file(), reason="real-run corpus not available")

@@ -8,21 +8,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from _realrun import R1, S1, S2, S3, S4, S5, S6  # noqa: F401
 from moltdiag.parsers import transcript
 from moltdiag.parsers.base import InputError, InputFile
 from moltdiag.schema import FULL_SCHEMA
 
-RUN = Path("/work/shared/real-runs/clawdbot-2026.1.24")
+from _realrun import RUN  # noqa: E402
 SESSIONS = RUN / "state-dir/agents/main/sessions"
 needs_run = pytest.mark.skipif(not SESSIONS.is_dir(), reason="real-run corpus not available")
 
-S1 = "2dd2d3d0-20f1-4000-a951-4d4c52c06bea"
-S2 = "8b95442f-2dab-4baf-8e90-ec4a3a2241b5"
-S3 = "3d078cfd-51f5-46f3-a402-f50259f22fcf"
-S4 = "54a50ba7-de83-4a0b-b2f3-ffa871933561"
-S5 = "d50c1679-b548-49bd-8467-5289e6352263"
-S6 = "58cd6ec6-ad0c-4a66-a723-5ea1d74db7ad"
-R1 = "90fa10e4-26b1-44e4-a338-b5d80e1dd294"
 
 # ground truth from RUN.md: (physical lines, user msgs, assistant msgs, first user msg is reset prompt)
 TRUTH = {

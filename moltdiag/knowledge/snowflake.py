@@ -6,8 +6,10 @@ Source: discord-api-docs `developers/reference.mdx` ("Snowflakes").
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-import polars as pl
+if TYPE_CHECKING:  # polars only for the vectorised decode: fixtures/make_fixtures.py imports this module bare
+    import polars as pl
 
 DISCORD_EPOCH_MS = 1420070400000
 # Ids below this were created before 2015-01-02 — i.e. not Discord snowflakes at all.
@@ -34,6 +36,8 @@ def created_at(message_id: str | int | None) -> datetime | None:
 
 def created_expr(col: str = "message_id") -> pl.Expr:
     """Vectorised decode: a UTC datetime column, null where the id is not a snowflake."""
+    import polars as pl
+
     value = pl.col(col).str.strip_chars().cast(pl.UInt64, strict=False)
     valid = value.is_not_null() & (value >= _MIN_SNOWFLAKE)
     ms = (value // (1 << 22)).cast(pl.Int64) + DISCORD_EPOCH_MS

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from moltdiag.parsers.base import InputFile, ParsedSource
-from moltdiag.parsers.transcript import base_name, decode_text, iso_to_us, rows_to_frame, split_lines
+from moltdiag.parsers.transcript import base_name, decode_text, iso_to_us, json_lines, rows_to_frame, split_lines
 
 FORMAT = "commands-log"
 
@@ -58,13 +58,7 @@ def parse(source: InputFile) -> ParsedSource:
     text, notes = decode_text(source, "commands.log")
     lines = split_lines(text)
     rows: list[dict[str, Any]] = []
-    for i, raw in enumerate(lines, 1):
-        if not raw.strip():
-            continue
-        try:
-            obj = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            obj = None
+    for i, raw, obj in json_lines(lines):
         if not _is_command(obj):
             rows.append({
                 "ts_note": "no timestamp (unparsed line)", "source": source.name, "line": i,

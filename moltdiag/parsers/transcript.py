@@ -46,6 +46,7 @@ from typing import Any
 import orjson
 import polars as pl
 
+from moltdiag.knowledge.openclaw_texts import RESET_NOTICE_PREFIX, RESET_PROMPT_MARKERS
 from moltdiag.parsers.base import InputError, InputFile, ParsedSource
 from moltdiag.schema import UTC_US, conform
 
@@ -266,11 +267,6 @@ def sniff(path: Path, head: bytes) -> float:
 # Parsing
 # ---------------------------------------------------------------------------------------
 
-RESET_PROMPT_MARKERS = (
-    "A new session was started via /new or /reset",
-    "A new session was started via /new.",  # before 2025-12-22
-)
-RESET_NOTICE_PREFIX = "✅ New session started"
 _MESSAGE_ID_RE = re.compile(r"\[message_id:\s*([^\]\s]+)\s*\]")
 # Builds from about February 2026 put the id in a fenced JSON block instead (spec §4.7).
 _META_ID_RE = re.compile(
@@ -428,24 +424,29 @@ def _is_header(obj: Any) -> bool:
     return isinstance(obj, dict) and obj.get("type") == "session" and isinstance(obj.get("id"), str) and obj["id"] != ""
 
 
-def parse(source: InputFile) -> ParsedSource:
-    text, notes = decode_text(source, "session transcript")
-    lines = split_lines(text)
-    name_m = match_name(source.name)
-    name_sid = name_m.group("sid").lower() if name_m and name_m.group("sid") else None
-
-    parsed: list[tuple[int, str, Any]] = []  # (line no, raw, obj or _BAD)
-    first_header_id: str | None = None
+def json_lines(lines: list[str]) -> list[tuple[int, str, Any]]:
+    """(1-based line number, raw line, decoded JSON or BAD) for every non-blank line; the JSONL
+    readers (transcripts, commands.log) share it so a bad line is never dropped."""
+    out: list[tuple[int, str, Any]] = []
     for i, raw in enumerate(lines, 1):
         if not raw.strip():
             continue
         try:
             obj = orjson.loads(raw)
         except orjson.JSONDecodeError:
-            obj = _BAD
-        if first_header_id is None and _is_header(obj):
-            first_header_id = obj["id"]
-        parsed.append((i, raw, obj))
+            obj = BAD
+        out.append((i, raw, obj))
+    return out
+
+
+def parse(source: InputFile) -> ParsedSource:
+    text, notes = decode_text(source, "session transcript")
+    lines = split_lines(text)
+    name_m = match_name(source.name)
+    name_sid = name_m.group("sid").lower() if name_m and name_m.group("sid") else None
+
+    parsed = json_lines(lines)  # (line no, raw, obj or BAD)
+    first_header_id = next((obj["id"] for _, _, obj in parsed if _is_header(obj)), None)
 
     first_ok = bool(parsed) and _is_header(parsed[0][2])
     fallback = name_sid or first_header_id
@@ -512,4 +513,4 @@ class _Bad:
     """Marker for a line that is not JSON."""
 
 
-_BAD = _Bad()
+BAD = _Bad()

@@ -84,9 +84,9 @@ def render_table(tl: Timeline, run: RuleRun, console=None, red=None) -> None:
     from rich.panel import Panel
     from rich.table import Table
 
-    from moltdiag.render.report import _Plain
+    from moltdiag.redact import NoRedaction
 
-    red = red or _Plain()
+    red = red or NoRedaction()
     console = console or Console()
     zone = tl.clock.offset_label
     local = tl.clock.local_label

@@ -21,25 +21,13 @@ import polars as pl
 from moltdiag import __version__
 from moltdiag.correlate.timeline import Timeline
 from moltdiag.rules.engine import RuleRun
+from moltdiag.redact import NoRedaction
 from moltdiag.rules.finding import Finding, iso_z
 
 GITHUB_LIMIT = 65_536
 SEVERITY_ORDER = {"high": 0, "warning": 1, "info": 2}
 SEVERITY_BADGE = {"high": "🔴 high", "warning": "🟠 warning", "info": "🔵 info"}
 MAX_MARKS = 24
-
-
-class _Plain:
-    """No-op redactor for --no-redact."""
-
-    def text(self, value):
-        return value
-
-    def message(self, value, kind):
-        return value
-
-    def mapping(self):
-        return {}
 
 
 def rule_pack_version(rules) -> str:
@@ -251,7 +239,7 @@ def manifest_section(tl: Timeline, run: RuleRun, rules, argv: list[str], red, re
 
 
 def build_markdown(tl: Timeline, run: RuleRun, rules, argv: list[str], red=None, *, redacted: bool = True) -> str:
-    red = red or _Plain()
+    red = red or NoRedaction()
     header = ["# moltdiag incident report", ""]
     body_fixed = [verdict(tl, run, red), ""]
     tail = sessions_section(tl, red) + manifest_section(tl, run, rules, argv, red, redacted)
@@ -273,7 +261,7 @@ def build_markdown(tl: Timeline, run: RuleRun, rules, argv: list[str], red=None,
 def build_json(tl: Timeline, run: RuleRun, rules, argv: list[str], red=None, *, redacted: bool = True) -> dict:
     from moltdiag.render.check import check_document
 
-    red = red or _Plain()
+    red = red or NoRedaction()
     doc = redact_check_document(check_document(tl, run), red)
     doc["manifest"] = {
         "moltdiag": __version__, "rule_pack": rule_pack_version(rules), "command": red.text(" ".join(argv)),
