@@ -428,3 +428,22 @@ def test_sniff_negative():
     assert journald_text.sniff(Path("notes.md"), b"# Notes\n\nSome prose about the incident.\n") == 0.0
     assert journald_text.sniff(Path("x.bin"), b"\x00\x01binary") == 0.0
     assert journald_text.sniff(Path("empty"), b"") == 0.0
+
+
+def test_a_level_tag_in_one_row_block_only_does_not_break_the_blocks(monkeypatch):
+    """Found on a 300 MB benchmark journal: the only `[INFO]` lines fell in one row block,
+    which gained a `level` column the other blocks lacked, and their concat raised."""
+    from moltdiag.parsers import openclaw_messages
+
+    monkeypatch.setattr(openclaw_messages, "BLOCK_ROWS", 4)
+    monkeypatch.setattr(openclaw_messages, "MAX_BLOCK_ROWS", 4)
+    monkeypatch.setattr(openclaw_messages.pl, "thread_pool_size", lambda: 2)
+    plain = [f"Jan 20 01:00:{s:02d} atlas node[11886]: 2026-01-20T07:00:{s:02d}.114Z [ws] ⇄ res ✓ node.list 3ms"
+             for s in range(10)]
+    tagged = ("Jan 20 01:00:11 atlas node[11886]: 2026-01-20T07:00:11.114Z [WARN]  socket-mode:SlackWebSocket:2 "
+              "A pong wasn't received from the server before the timeout of 5000ms!")
+    result = parse("\n".join(plain + [tagged]) + "\n")
+    events = result.events
+    assert events.height == 11
+    assert events["level"].to_list()[-1] == "warn"
+    assert events["level"].to_list()[:10] == [None] * 10

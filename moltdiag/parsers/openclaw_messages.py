@@ -650,4 +650,6 @@ def in_row_blocks(fn: Callable[[pl.DataFrame], pl.DataFrame], df: pl.DataFrame,
     blocks = [df.slice(offset, size) for offset in range(0, n, size)]
     with ThreadPoolExecutor(max_workers=min(workers, len(blocks))) as pool:
         results = list(pool.map(fn, blocks))
-    return pl.concat(results, how="vertical", rechunk=False)
+    # a block may add a column the others have no rows for (e.g. `level` from `[INFO]` lines)
+    same = all(r.columns == results[0].columns for r in results)
+    return pl.concat(results, how="vertical" if same else "diagonal", rechunk=False)
