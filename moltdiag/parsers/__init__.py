@@ -94,9 +94,9 @@ def sniff(inp: InputFile, modules: list[ModuleType] | None = None) -> tuple[Modu
 
 def parse_file(inp: InputFile, *, explicit: bool = True, modules: list[ModuleType] | None = None) -> ParsedSource | None:
     """Parse one input; an unrecognised explicit file is an error, one found in a directory is None."""
-    if not inp.data.strip():
+    if inp.is_blank():
         return ParsedSource(source=inp.name, format="empty", events=_empty(), lines=0,
-                            notes=["empty file"], mtime=inp.mtime(), size=inp.raw_size, sha256=inp.raw_sha256)
+                            notes=["empty file"], mtime=inp.mtime(), size=inp.raw_size, sha256=inp.sha256())
     module, _ = sniff(inp, modules)
     if module is None:
         if explicit:
@@ -106,7 +106,9 @@ def parse_file(inp: InputFile, *, explicit: bool = True, modules: list[ModuleTyp
     parsed = module.parse(inp)
     parsed.mtime = inp.mtime()
     parsed.size = inp.raw_size if inp.raw_size is not None else len(inp.data)
-    parsed.sha256 = inp.raw_sha256 or hashlib.sha256(inp.data).hexdigest()
+    parsed.sha256 = inp.raw_sha256
+    if parsed.sha256 is None:
+        parsed.digest_of = inp.sha256
     return parsed
 
 

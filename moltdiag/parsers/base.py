@@ -13,12 +13,30 @@ It raises `InputError` only when the whole file is unusable (binary, not this fo
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import hashlib
+import lzma
+import zlib
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO, Callable, Iterator
 
 import polars as pl
 
 HEAD_BYTES = 64 * 1024
+CHUNK_BYTES = 32 << 20  # line-format parsers read this much at a time
+LOW_MEMORY_CHUNK_BYTES = 8 << 20
+
+# Called with the number of input bytes (as stored on disk) just consumed; the CLI's progress bar.
+PROGRESS: ContextVar[Callable[[int], None] | None] = ContextVar("moltdiag_progress", default=None)
+
+
+def report_progress(nbytes: int) -> None:
+    callback = PROGRESS.get()
+    if callback is not None and nbytes:
+        callback(nbytes)
 
 
 class InputError(Exception):
@@ -34,10 +52,63 @@ class InputFile:
     path: Path | None = None
     raw_size: int | None = None  # size of the file as given (before decompression)
     raw_sha256: str | None = None  # its SHA-256, for the report manifest
+    # False under --low-memory: parsers that stream keep diagnostic rows and a thin sample of
+    # routine ones (see parsers/streaming.py), not every routine line.
+    keep_routine: bool = True
 
     @property
     def head(self) -> bytes:
         return self.data[:HEAD_BYTES]
+
+    def is_blank(self) -> bool:
+        return not self.data.strip()
+
+    def open(self) -> BinaryIO:
+        """The content as a binary stream (decompressed)."""
+        import io
+
+        return io.BytesIO(self.data)
+
+    def _read(self, stream: BinaryIO, size: int = -1) -> bytes:
+        return stream.read(size)
+
+    def stream_position(self, stream: BinaryIO) -> int:
+        """How many stored bytes `stream` (from `open`) has consumed, for progress."""
+        return stream.tell()
+
+    def sha256(self) -> str:
+        if self.raw_sha256 is None:
+            self.raw_sha256 = hashlib.sha256(self.data).hexdigest()
+        return self.raw_sha256
+
+    def line_chunks(self, size: int = CHUNK_BYTES, *, glue_indented: bool = False) -> Iterator[bytes]:
+        """The content in pieces of about `size` bytes, each ending at a line end (the last one
+        may not). With `glue_indented`, a piece never ends before an indented line, so a
+        journal entry and its continuation lines stay together. Progress is reported per piece."""
+        carry = b""
+        with self.open() as stream:
+            done = 0
+            while True:
+                block = self._read(stream, size)
+                # one byte ahead: at the end of the data the last piece is everything left
+                # (never a stray last line on its own), elsewhere the byte after the last
+                # newline is known (indented or not)
+                ahead = self._read(stream, 1) if block else b""
+                pos = self.stream_position(stream)
+                report_progress(pos - done)
+                done = pos
+                if not ahead:
+                    if carry or block:
+                        yield carry + block if carry else block
+                    return
+                buf = carry + block + ahead if carry else block + ahead
+                cut = _last_boundary(buf, glue_indented)
+                if cut < 0:  # one line longer than `size`: read on
+                    carry = buf
+                    continue
+                carry = buf[cut:]
+                yield buf[:cut] if carry else buf
+                del buf, block
 
     def disk_path(self) -> Path | None:
         """The file on disk that holds exactly `data` (None for stdin, decompressed input or an
@@ -57,6 +128,137 @@ class InputFile:
             return None
 
 
+def _last_boundary(buf: bytes, glue_indented: bool) -> int:
+    """Index just past the last newline of `buf` where a piece may end (-1: none)."""
+    end = len(buf)
+    while True:
+        i = buf.rfind(b"\n", 0, end)
+        if i < 0:
+            return -1
+        if not glue_indented:
+            return i + 1
+        if i + 1 < len(buf) and buf[i + 1] not in b" \t":
+            return i + 1
+        end = i  # the next line is indented, or not read yet: cut earlier
+
+
+_OPENERS: dict[str, Callable[[BinaryIO], BinaryIO]] = {
+    ".gz": lambda raw: gzip.GzipFile(fileobj=raw, mode="rb"),
+    ".bz2": lambda raw: bz2.BZ2File(raw, mode="rb"),
+    ".xz": lambda raw: lzma.LZMAFile(raw, mode="rb"),
+}
+
+
+class _Decompressing:
+    """A decompressing reader that also closes the file under it (GzipFile and BZ2File given a
+    file object leave it open) and keeps it at hand for progress."""
+
+    def __init__(self, raw: BinaryIO, inner: BinaryIO):
+        self.raw, self.inner = raw, inner
+
+    def read(self, size: int = -1) -> bytes:
+        return self.inner.read(size)
+
+    def __enter__(self) -> "_Decompressing":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.inner.close()
+        finally:
+            self.raw.close()
+
+
+class DiskFile(InputFile):
+    """An input file on disk, read only as far as a parser asks: `head` reads 64 KiB,
+    `line_chunks` streams it (decompressing `.gz`/`.bz2`/`.xz` on the fly), and `data` reads it
+    whole, once, for the parsers that need all of it. So a streaming parser never holds the
+    file in memory, and the SHA-256 for the manifest is computed only when a report asks."""
+
+    def __init__(self, name: str, path: Path, compression: str = "",
+                 opener: Callable[[BinaryIO], BinaryIO] | None = None, *,
+                 max_whole: int | None = None, too_big: Callable[[str, int], Exception] | None = None):
+        self.name = name
+        self._max_whole, self._too_big = max_whole, too_big
+        self.path = path
+        self.keep_routine = True
+        self._compression = compression
+        self._opener = opener or _OPENERS.get(compression)
+        self._data: bytes | None = None
+        self._head: bytes | None = None
+        self._sha: str | None = None
+        self.raw_size = path.stat().st_size
+
+    def __repr__(self) -> str:
+        return f"DiskFile({self.name!r}, compression={self._compression!r})"
+
+    @property
+    def data(self) -> bytes:  # type: ignore[override]
+        if self._data is None:
+            with self.open() as stream:
+                if self._max_whole is None:
+                    self._data = self._read(stream)
+                else:  # a compressed file that inflates past the cap is refused, not read
+                    data = self._read(stream, self._max_whole + 1)
+                    if len(data) > self._max_whole:
+                        raise (self._too_big(self.name, len(data)) if self._too_big else
+                               InputError(f"{self.name}: too large to read whole"))
+                    self._data = data
+            report_progress(self.raw_size or 0)
+        return self._data
+
+    @property
+    def head(self) -> bytes:
+        if self._data is not None:
+            return self._data[:HEAD_BYTES]
+        if self._head is None:
+            with self.open() as stream:
+                self._head = self._read(stream, HEAD_BYTES)
+        return self._head
+
+    def _read(self, stream: BinaryIO, size: int = -1) -> bytes:
+        try:
+            return stream.read(size)
+        except OSError as exc:
+            if not self._compression:
+                raise InputError(f"{self.name}: cannot read: {exc.strerror or exc}") from None
+            raise InputError(f"{self.name}: cannot decompress {self._compression} data: {exc}") from None
+        except (EOFError, ValueError, lzma.LZMAError, zlib.error) as exc:
+            raise InputError(f"{self.name}: cannot decompress {self._compression} data: {exc}") from None
+
+    @property
+    def raw_sha256(self) -> str | None:  # type: ignore[override]
+        return self._sha
+
+    def sha256(self) -> str:
+        if self._sha is None:
+            with self.path.open("rb") as fh:
+                self._sha = hashlib.file_digest(fh, "sha256").hexdigest()
+        return self._sha
+
+    def is_blank(self) -> bool:
+        head = self.head
+        if len(head) < HEAD_BYTES:
+            return not head.strip()
+        return False  # 64 KiB and more of nothing but whitespace: let the parser say so
+
+    def open(self) -> BinaryIO:
+        raw = self.path.open("rb")
+        if self._opener is None:
+            return raw
+        return _Decompressing(raw, self._opener(raw))  # type: ignore[return-value]
+
+    def stream_position(self, stream: BinaryIO) -> int:
+        raw = stream.raw if isinstance(stream, _Decompressing) else stream
+        try:
+            return raw.tell()
+        except (OSError, ValueError):
+            return 0
+
+    def disk_path(self) -> Path | None:
+        return self.path if self._opener is None else None
+
+
 @dataclass
 class ParsedSource:
     """A parser's result: canonical events plus the counts every output reports."""
@@ -69,6 +271,14 @@ class ParsedSource:
     mtime: float | None = None
     size: int | None = None  # bytes of the input as given
     sha256: str | None = None
+    digest_of: Callable[[], str] | None = None  # computes sha256 on demand (large inputs)
+    routine_dropped: int = 0  # routine rows (kind other) not kept under --low-memory
+
+    def digest(self) -> str | None:
+        """The input's SHA-256, computed the first time a report asks for it."""
+        if self.sha256 is None and self.digest_of is not None:
+            self.sha256 = self.digest_of()
+        return self.sha256
 
     @property
     def unparsed(self) -> int:
@@ -76,4 +286,4 @@ class ParsedSource:
 
     @property
     def event_count(self) -> int:
-        return self.events.height - self.unparsed
+        return self.events.height - self.unparsed + self.routine_dropped

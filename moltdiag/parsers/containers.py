@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from moltdiag.parsers.base import InputError, InputFile
+from moltdiag.parsers.base import DiskFile, InputError, InputFile
 
 SEP = "!"
 MAX_MEMBER_BYTES = 4 << 30
@@ -285,6 +285,28 @@ def expand_bytes(name: str, data: bytes, *, path: Path | None = None,
     return walker.out
 
 
+def _streamed(path: str, p: Path) -> DiskFile | None:
+    """A plain file, or one compressed file (`x.log.gz`) that is not a tarball, as a DiskFile
+    read on demand; None for what needs the archive walk (or its error messages)."""
+    try:
+        with p.open("rb") as fh:
+            magic = _sniff_magic(fh.read(512))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    suffix = _suffix(p.name)
+    if not suffix and not magic:
+        return DiskFile(path, p, max_whole=MAX_MEMBER_BYTES, too_big=_too_big)
+    if magic in (".gz", ".bz2", ".xz") and suffix in ("", magic) and not _tar_kind(path):
+        inp = DiskFile(path, p, compression=magic, max_whole=MAX_MEMBER_BYTES, too_big=_too_big)
+        try:
+            inner = inp.head
+        except InputError:
+            return None  # the in-memory path reports it
+        if _sniff_magic(inner) != ".tar":
+            return inp
+    return None
+
+
 def expand(path: str, skipped: list[SkippedMember] | None = None) -> list[InputFile]:
     """The inputs inside one path (or stdin `-`): an archive's members, a compressed file's
     content, or the file itself. Members not read are appended to `skipped` when given."""
@@ -295,6 +317,9 @@ def expand(path: str, skipped: list[SkippedMember] | None = None) -> list[InputF
         size = p.stat().st_size
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    streamed = _streamed(path, p)
+    if streamed is not None:
+        return [streamed]
     if not is_container(path) and size > MAX_MEMBER_BYTES:
         raise _too_big(path, size)
     if _suffix(p.name) in (".zip",):

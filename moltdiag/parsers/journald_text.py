@@ -34,6 +34,7 @@ from pathlib import Path
 import polars as pl
 
 from moltdiag.parsers.base import HEAD_BYTES, InputError, InputFile, ParsedSource
+from moltdiag.parsers.streaming import Piece, parse_in_pieces
 from moltdiag.parsers.openclaw_messages import (
     _ANSI_ANY_RE,  # a superset of _HEADER_ANSI_RE too
     _classify_log_messages,
@@ -151,11 +152,21 @@ def decode_lines(data: bytes) -> tuple[pl.DataFrame, int, list[str]]:
     Polars' native line reader splits the bytes (no Python string of the whole file);
     invalid UTF-8 is replaced by U+FFFD first, and if the reader is unavailable the
     file is split as one Python string."""
+    df, bad = decode_lines_counted(data)
+    notes = [invalid_utf8_note(bad)] if bad else []
+    return df, df.height, notes
+
+
+def invalid_utf8_note(bad: int) -> str:
+    return f"{bad} line(s) held invalid UTF-8 bytes, shown as U+FFFD"
+
+
+def decode_lines_counted(data: bytes) -> tuple[pl.DataFrame, int]:
+    """`decode_lines` returning the number of lines that held invalid UTF-8 instead of notes."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    notes: list[str] = []
     if not data:
-        return pl.DataFrame(schema={"line": pl.Int64, "raw": pl.String}), 0, notes
+        return pl.DataFrame(schema={"line": pl.Int64, "raw": pl.String}), 0
     invalid = False
     try:
         df = _read_lines(data)
@@ -167,10 +178,8 @@ def decode_lines(data: bytes) -> tuple[pl.DataFrame, int, list[str]]:
         except Exception:
             df = _split_lines(fixed.decode("utf-8"))
         del fixed
-    if invalid:
-        bad = int(df["raw"].str.contains("\ufffd", literal=True).sum())
-        notes.append(f"{bad} line(s) held invalid UTF-8 bytes, shown as U+FFFD")
-    return df, df.height, notes
+    bad = int(df["raw"].str.contains("\ufffd", literal=True).sum()) if invalid else 0
+    return df, bad
 
 
 _DECODE_CHUNK = 1 << 24
@@ -520,10 +529,105 @@ def _classify_messages(msgs: pl.DataFrame) -> pl.DataFrame:
 
 
 def parse(source: InputFile) -> ParsedSource:
-    data = source.data
-    if b"\x00" in data[:HEAD_BYTES]:
+    if b"\x00" in source.head:
         raise InputError(f"{source.name}: binary data, not a journald text export")
-    lines, n_lines, notes = decode_lines(data)
+    # pieces never end before an indented line: an entry keeps its continuation lines
+    decided = {"stamped_file": _stamped_file(source)}
+    streamed = parse_in_pieces(source, lambda data: _parse_piece(data, source.name, decided), glue_indented=True)
+    pieces = streamed.pieces
+    events, no_date = _roll_years_across_pieces(streamed.events, pieces)
+
+    def total(key: str) -> int:
+        return sum(p[key] for p in pieces)
+
+    fmt: dict[str, int] = {}
+    for p in pieces:
+        for f, c in p["formats"].items():
+            fmt[f] = fmt.get(f, 0) + c
+    dominant = min(fmt.items(), key=lambda fc: (-fc[1], fc[0]))[0] if fmt else FORMAT
+    if total("n_others"):
+        fmt_col = pl.col("format")
+        events = events.with_columns(format=pl.when(fmt_col == _DOMINANT).then(pl.lit(dominant)).otherwise(fmt_col))
+    rollovers = total("rollovers") + _boundary_rollovers(pieces)
+    notes = [invalid_utf8_note(total("bad_utf8"))] if total("bad_utf8") else []
+    if total("n_short"):
+        notes.append(
+            "journal `short` stamps carry no year and no zone: local wall clock with placeholder year "
+            f"{PLACEHOLDER_YEAR}" + (f", {rollovers} year rollover(s) seen" if rollovers else "")
+        )
+    if total("n_stamped") == 0 and total("n_plain"):
+        notes.append("no journal stamps (journalctl -o cat): times only from gateway console stamps")
+    if total("n_bad_wall") + no_date:
+        notes.append(f"{total('n_bad_wall') + no_date} journal stamp(s) name a date that does not exist "
+                     "(e.g. Feb 29 in a non-leap year)")
+    return ParsedSource(source=source.name, format=dominant, events=events, lines=streamed.lines, notes=notes,
+                        mtime=source.mtime(), routine_dropped=streamed.routine_dropped)
+
+
+_DOMINANT = "\x00dominant"
+
+
+def _stamped_file(source: InputFile) -> bool:
+    """Is this a journal with stamps (lines without are damage or continuations) or `-o cat`?
+    Decided once, on the first 64 KiB (the whole file when smaller), like a format lock-on,
+    so where the pieces are cut cannot change the reading."""
+    head = source.head
+    if len(head) >= HEAD_BYTES:
+        head = head[: head.rfind(b"\n") + 1] or head
+    decided: dict = {}
+    _parse_piece(head, source.name, decided)
+    return decided["stamped_file"]
+
+
+def _boundary_rollovers(pieces: list[dict]) -> int:
+    """Dec → Jan steps that fall between two pieces (each piece counts its own)."""
+    n, last = 0, None
+    for p in pieces:
+        if last is not None and p["first_mon"] is not None and p["first_mon"] < last:
+            n += 1
+        if p["last_mon"] is not None:
+            last = p["last_mon"]
+    return n
+
+
+def _roll_years_across_pieces(events: pl.DataFrame, pieces: list[dict]) -> tuple[pl.DataFrame, int]:
+    """Each piece numbered its placeholder years from 2000; a piece after a rollover in an
+    earlier piece (or between two pieces) moves its `short` stamps on by that many years."""
+    shifts, k, last, start = [], 0, None, 0
+    for p in pieces:
+        if last is not None and p["first_mon"] is not None and p["first_mon"] < last:
+            k += 1
+        shifts.append((start, k))
+        k += p["rollovers"]
+        if p["last_mon"] is not None:
+            last = p["last_mon"]
+        start += p["lines"]
+    if not any(shift for _, shift in shifts) or not events.height:
+        return events, 0
+    starts = pl.Series([s for s, _ in shifts], dtype=pl.Int64)
+    years = pl.Series([y for _, y in shifts], dtype=pl.Int64)
+    piece = starts.search_sorted(events["line"] - 1, side="right") - 1
+    shift = years.gather(piece)
+    wall = pl.col("wall")
+    moved = wall.dt.offset_by(pl.format("{}y", pl.lit(shift)))
+    before = events["wall"].null_count()
+    events = events.with_columns(
+        wall=pl.when((pl.lit(shift) > 0) & (pl.col("wall_has_year") == False))  # noqa: E712
+        # Feb 29 in a year that has none is no date (offset_by would say Feb 28)
+        .then(pl.when(moved.dt.day() == wall.dt.day()).then(moved))
+        .otherwise(wall)
+    )
+    no_date = events["wall"].null_count() - before
+    if no_date:
+        events = events.with_columns(wall_has_year=pl.when(wall.is_not_null()).then(pl.col("wall_has_year")))
+    return events, no_date
+
+
+def _parse_piece(data: bytes, name: str, decided: dict) -> Piece:
+    """One piece of whole lines → events numbered from 1, with the counters `parse` sums.
+    `decided` holds what the first piece decided for the file."""
+    lines, bad_utf8 = decode_lines_counted(data)
+    n_lines = lines.height
 
     both = in_row_blocks(lambda b: b.select(
         fast=pl.col("raw").str.contains(_FAST_RE).fill_null(False),
@@ -561,7 +665,13 @@ def parse(source: InputFile) -> ParsedSource:
 
     n_stamped = counts.get("stamped", 0)
     n_other = counts.get("plain", 0) + counts.get("bad", 0) + counts.get("indent", 0)
-    stamped_file = n_stamped > 0 and n_stamped * 2 >= n_stamped + n_other
+    # A journal with stamps (unread lines are damage) or `-o cat` (no stamps): the first piece
+    # decides for the whole file, so a short last piece cannot read as the other kind.
+    if "stamped_file" not in decided:
+        # indented lines are neutral: continuations in a journal, stack traces in `-o cat`
+        unstamped = counts.get("plain", 0) + counts.get("bad", 0)
+        decided["stamped_file"] = n_stamped > 0 and n_stamped * 2 >= n_stamped + unstamped
+    stamped_file = decided["stamped_file"]
 
     klass = pl.col("_class")
     has_cont = False
@@ -588,6 +698,10 @@ def parse(source: InputFile) -> ParsedSource:
         )
 
     # Year placeholders for `short`: one more per backwards month step (Dec → Jan).
+    months = work["_mon"].drop_nulls()
+    first_mon = months[0] if months.len() else None
+    last_mon = months[-1] if months.len() else None
+    del months
     prev_mon = pl.col("_mon").forward_fill().shift(1)
     rollover = (pl.col("_mon") < prev_mon).fill_null(False)
     k = work.select(rollover.cast(pl.Int64).cum_sum()).to_series() if work.height else pl.Series([], dtype=pl.Int64)
@@ -640,7 +754,7 @@ def parse(source: InputFile) -> ParsedSource:
             kind=pl.when(klass == "marker").then(pl.lit("other")).when(klass == "gap").then(pl.lit("gap"))
             .otherwise(pl.lit("unparsed")),
             text=pl.col("raw"),
-            format=pl.lit(dominant),
+            format=pl.lit(_DOMINANT),  # the file's dominant mode, known once every piece is read
             host=pl.lit(None, dtype=pl.String), ident=pl.lit(None, dtype=pl.String), pid=pl.lit(None, dtype=pl.Int64),
             ts=pl.lit(None, dtype=UTC_US), ts_note=pl.lit(None, dtype=pl.String),
             wall=pl.lit(None, dtype=NAIVE_US), wall_has_year=pl.lit(None, dtype=pl.Boolean),
@@ -669,21 +783,15 @@ def parse(source: InputFile) -> ParsedSource:
     del msgs
     if others is not None:
         events = pl.concat([events, others], how="vertical").sort("line", maintain_order=True)
-    events = events.with_columns(source=pl.lit(source.name), wall_has_year=pl.when(pl.col("wall").is_not_null())
+    events = events.with_columns(source=pl.lit(name), wall_has_year=pl.when(pl.col("wall").is_not_null())
                                  .then(pl.col("wall_has_year")))
-
-    if n_short:
-        notes.append(
-            "journal `short` stamps carry no year and no zone: local wall clock with placeholder year "
-            f"{PLACEHOLDER_YEAR}" + (f", {rollovers} year rollover(s) seen" if rollovers else "")
-        )
-    if n_stamped == 0 and counts.get("plain", 0) + counts.get("bad", 0) + counts.get("indent", 0):
-        notes.append("no journal stamps (journalctl -o cat): times only from gateway console stamps")
-    if n_bad_wall:
-        notes.append(f"{n_bad_wall} journal stamp(s) name a date that does not exist (e.g. Feb 29 in a non-leap year)")
-
-    return ParsedSource(source=source.name, format=dominant, events=events, lines=n_lines, notes=notes,
-                        mtime=source.mtime())
+    counters = {
+        "lines": n_lines, "bad_utf8": bad_utf8, "n_short": n_short, "rollovers": rollovers,
+        "n_bad_wall": n_bad_wall, "n_stamped": n_stamped, "formats": fmt,
+        "n_plain": counts.get("plain", 0) + counts.get("bad", 0) + counts.get("indent", 0),
+        "first_mon": first_mon, "last_mon": last_mon, "n_others": others.height if others is not None else 0,
+    }
+    return Piece(events=events, lines=n_lines, counters=counters)
 
 
 # --- sniffing ----------------------------------------------------------------------------

@@ -136,7 +136,7 @@ def build_html(tl: Timeline, run: RuleRun, rules, argv: list[str], red, *, redac
                "<th>events</th><th>unparsed</th></tr>")
     for p in tl.inputs:
         out.append(f"<tr><td><code>{escape(red.text(p.source))}</code></td><td>{escape(p.format)}</td><td>{p.size}</td>"
-                   f"<td><code>{escape(p.sha256 or '?')}</code></td><td>{p.lines}</td><td>{p.event_count}</td>"
+                   f"<td><code>{escape(p.digest() or '?')}</code></td><td>{p.lines}</td><td>{p.event_count}</td>"
                    f"<td>{p.unparsed}</td></tr>")
     out.append("</table></body></html>\n")
     return "".join(out)

@@ -232,7 +232,7 @@ def manifest_section(tl: Timeline, run: RuleRun, rules, argv: list[str], red, re
            "", "| input | format | bytes | SHA-256 | lines | events | unparsed |", "|---|---|---|---|---|---|---|"]
     for p in tl.inputs:
         out.append(f"| `{_md_escape_cell(red.text(p.source))}` | {p.format} | {p.size if p.size is not None else '?'} | "
-                   f"`{p.sha256 or '?'}` | {p.lines} | {p.event_count} | {p.unparsed} |")
+                   f"`{p.digest() or '?'}` | {p.lines} | {p.event_count} | {p.unparsed} |")
     for s in tl.skipped:
         out.append(f"| `{_md_escape_cell(red.text(s.source))}` | skipped | | | | | {_md_escape_cell(s.reason)} |")
     return out + ["", "</details>", ""]
@@ -266,7 +266,7 @@ def build_json(tl: Timeline, run: RuleRun, rules, argv: list[str], red=None, *, 
     doc["manifest"] = {
         "moltdiag": __version__, "rule_pack": rule_pack_version(rules), "command": red.text(" ".join(argv)),
         "redacted": redacted,
-        "inputs": [{"source": red.text(p.source), "format": p.format, "bytes": p.size, "sha256": p.sha256,
+        "inputs": [{"source": red.text(p.source), "format": p.format, "bytes": p.size, "sha256": p.digest(),
                     "lines": p.lines, "events": p.event_count, "unparsed": p.unparsed} for p in tl.inputs],
     }
     return doc
