@@ -9,6 +9,7 @@ or unreadable input, 3 internal error (set MOLTDIAG_DEBUG=1 for the traceback).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -131,11 +132,18 @@ def _common(func):
     import functools
 
     @functools.wraps(func)
-    def wrapper(*args, journal, unit, user, journal_since, **kwargs):
-        # The live-journal options matter only to _build: keep them out of every command's signature.
-        click.get_current_context().meta["moltdiag.journal"] = {
+    def wrapper(*args, journal, unit, user, journal_since, low_memory, quiet, **kwargs):
+        # The live-journal and reading options matter only to _build: keep them out of every
+        # command's signature.
+        meta = click.get_current_context().meta
+        meta["moltdiag.journal"] = {
             "journal": journal or bool(unit), "unit": unit, "user": user, "since": journal_since,
         }
+        meta["moltdiag.read"] = {"low_memory": low_memory, "quiet": quiet}
+        if low_memory and "polars" not in sys.modules:
+            # Polars' allocator (jemalloc) keeps freed pages for seconds by default; under
+            # --low-memory they go back to the system at once (read when polars loads).
+            os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
         return func(*args, **kwargs)
 
     options = [
@@ -150,6 +158,11 @@ def _common(func):
         click.option("--year", type=int, help="Year of journald `short` stamps, which carry none."),
         click.option("--flap-gap", default="90s", show_default=True, callback=lambda c, p, v: _duration(v),
                      help="Largest gap between connection events inside one flap window."),
+        click.option("--low-memory", is_flag=True,
+                     help="For logs larger than memory: journals are streamed in small pieces and only "
+                     "diagnostic events (plus one routine line per 10 minutes and the lines around clock "
+                     "steps) are kept; routine lines are counted, not listed."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress bar on stderr."),
     ]
     for option in reversed(options):
         wrapper = option(wrapper)
@@ -164,17 +177,55 @@ def _build(paths, tz, year, flap_gap):
     live = click.get_current_context().meta.get("moltdiag.journal", {})
     if not paths and not live.get("journal"):
         raise click.UsageError("give at least one PATH (a file, a directory, '-' for stdin) or --journal")
-    if not live.get("journal"):
-        return build_timeline(list(paths), tz=tz, year=year, flap_gap=flap_gap)
+    read = click.get_current_context().meta.get("moltdiag.read", {})
+    low_memory = bool(read.get("low_memory"))
+    with _progress(list(paths), quiet=bool(read.get("quiet"))):
+        if not live.get("journal"):
+            return build_timeline(list(paths), tz=tz, year=year, flap_gap=flap_gap, low_memory=low_memory)
+        from moltdiag.parsers import load_inputs
+
+        parsed, skipped = load_inputs(list(paths), low_memory=low_memory) if paths else ([], [])
     from moltdiag import live_journal
-    from moltdiag.parsers import load_inputs
     from moltdiag.parsers.base import InputError
 
-    parsed, skipped = load_inputs(list(paths)) if paths else ([], [])
     journal = live_journal.parsed_journal(live["unit"], live["user"], live["since"])
     if not journal.events.height and not any(p.events.height for p in parsed):
         raise InputError(f"{journal.source}: no journal entries" + (f" ({'; '.join(journal.notes)})" if journal.notes else ""))
     return timeline_from_parsed([*parsed, journal], skipped, tz=tz, year=year, flap_gap=flap_gap)
+
+
+PROGRESS_MIN_BYTES = 64 << 20  # smaller inputs read in about a second: no bar
+
+
+@contextlib.contextmanager
+def _progress(paths: list[str], *, quiet: bool):
+    """A progress bar by input bytes on stderr while inputs are read: only on a terminal, only
+    for inputs of PROGRESS_MIN_BYTES and more, never with -q. Gone when reading is done."""
+    total, show = 0, not quiet and sys.stderr.isatty()
+    if show:
+        from moltdiag.parsers import expand_paths
+
+        for path, _ in expand_paths([p for p in paths if p != "-"]):
+            try:
+                total += os.stat(path).st_size
+            except OSError:
+                pass
+    if not show or total < PROGRESS_MIN_BYTES:
+        yield
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+    from moltdiag.parsers.base import PROGRESS
+
+    with Progress("reading", BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("reading", total=total)
+        token = PROGRESS.set(lambda n: bar.advance(task, n))
+        try:
+            yield
+        finally:
+            PROGRESS.reset(token)
 
 
 def _check_tz(tz: str) -> None:

@@ -181,3 +181,63 @@ def test_low_memory_off_keeps_every_line():
     data = _busy_journal()
     r = journald_text.parse(InputFile(name="j", data=data))
     assert r.routine_dropped == 0 and r.events.height == r.lines
+
+
+# --- the CLI: --low-memory and the progress bar ----------------------------------------------
+
+FIXTURE_DIRS = [ROOT / "fixtures" / d for d in (
+    "discord-reset-3106", "discord-replayed-interaction", "controls/typed-new-quiet", "controls/daily-reset",
+    "excerpts/process-and-channels/clock-integrity-wsl-resume", "excerpts/process-and-channels/crash-loop-bind-conflict",
+)]
+
+
+def _check_json(*args: str) -> dict:
+    import json
+
+    from click.testing import CliRunner
+
+    from moltdiag.cli import main
+
+    result = CliRunner().invoke(main, ["check", *args, "--format", "json", "--fail-on", "none"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+@pytest.mark.parametrize("path", FIXTURE_DIRS, ids=lambda p: p.name)
+def test_low_memory_finds_the_same_as_the_default(path):
+    full, lean = _check_json(str(path)), _check_json(str(path), "--low-memory")
+
+    def gist(doc):
+        return sorted((f["rule"], f["severity"], f["ts"], f["summary"]) for f in doc["findings"])
+
+    assert gist(lean) == gist(full)
+    assert bool(full["findings"]) == ("controls" not in str(path))  # the controls stay silent
+    assert lean["summary"]["events"] + lean["summary"]["routine_not_kept"] == full["summary"]["events"]
+
+
+def test_progress_bar_counts_every_input_byte(tmp_path, monkeypatch):
+    from moltdiag import cli
+    from moltdiag.correlate.timeline import build_timeline
+    from moltdiag.parsers.base import PROGRESS
+
+    journal = ROOT / "fixtures/discord-reset-3106/journal.txt"
+    gz = tmp_path / "j.txt.gz"
+    gz.write_bytes(gzip.compress(journal.read_bytes()))
+    seen: list[int] = []
+    token = PROGRESS.set(seen.append)
+    try:
+        build_timeline([str(journal), str(gz), str(ROOT / "fixtures/discord-reset-3106/agents")])
+    finally:
+        PROGRESS.reset(token)
+    total = journal.stat().st_size + gz.stat().st_size + sum(
+        p.stat().st_size for p in (ROOT / "fixtures/discord-reset-3106/agents").rglob("*") if p.is_file())
+    assert sum(seen) == total
+    # no bar when stderr is not a terminal, or with -q
+    monkeypatch.setattr(cli, "PROGRESS_MIN_BYTES", 0)
+    with cli._progress([str(journal)], quiet=False):
+        assert PROGRESS.get() is None
+    monkeypatch.setattr(cli.sys.stderr, "isatty", lambda: True, raising=False)
+    with cli._progress([str(journal)], quiet=True):
+        assert PROGRESS.get() is None
+    with cli._progress([str(journal)], quiet=False):
+        assert PROGRESS.get() is not None

@@ -54,14 +54,32 @@ def _fill_untimed(events: pl.DataFrame) -> pl.DataFrame:
     ).drop("_prev", "_next")
 
 
+def _sort_lean(events: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """`events.sort(by, nulls_last=True)` one column at a time: the order is computed from the
+    key columns alone, and each column is freed once its sorted copy exists, so the peak is
+    the frame plus one column, not two frames (a 1 GB journal's text column alone is ~1 GB)."""
+    if events.height < 2:
+        return events
+    order = events.select(pl.arg_sort_by(by, nulls_last=True, maintain_order=True)).to_series()
+    if order.equals(pl.int_range(0, events.height, dtype=order.dtype, eager=True)):
+        return events  # already in order (one source, stamps running forward)
+    columns = events.columns
+    done: dict[str, pl.Series] = {}
+    for name in columns:
+        done[name] = events[name].gather(order)
+        events = events.drop(name)
+    return pl.DataFrame([done[name] for name in columns])
+
+
 def build_timeline(
     paths: list[str],
     *,
     tz: str | None = None,
     year: int | None = None,
     flap_gap: timedelta = DEFAULT_GAP,
+    low_memory: bool = False,
 ) -> Timeline:
-    parsed, skipped = load_inputs(paths)
+    parsed, skipped = load_inputs(paths, low_memory=low_memory)
     return timeline_from_parsed(parsed, skipped, tz=tz, year=year, flap_gap=flap_gap)
 
 
@@ -80,6 +98,6 @@ def timeline_from_parsed(
     events = _fill_untimed(events)
     lifetimes = session_lifetimes(events)
     events = attach_keys(events, lifetimes)
-    events = events.sort("ts", "source", "line", nulls_last=True)
+    events = _sort_lean(events, ["ts", "source", "line"])
     flaps = flap_windows(events, gap=flap_gap)
     return Timeline(events=events, inputs=parsed, clock=clock, flaps=flaps, lifetimes=lifetimes, skipped=skipped or [])

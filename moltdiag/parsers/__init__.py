@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from moltdiag.parsers.base import InputError, InputFile, ParsedSource
+from moltdiag.parsers.base import PROGRESS, InputError, InputFile, ParsedSource
 
 PARSER_MODULES = (
     "events_parquet",
@@ -133,8 +133,35 @@ def expand_paths(paths: list[str]) -> list[tuple[str, bool]]:
     return out
 
 
-def load_inputs(paths: list[str]) -> tuple[list[ParsedSource], list[Skipped]]:
-    """Parse every input. Raises InputError for an unusable explicit file or an empty selection."""
+def _parse_with_progress(inp: InputFile, explicit: bool, modules: list[ModuleType]) -> ParsedSource | None:
+    """`parse_file`, telling the progress bar (if any) that all of the input's bytes are done,
+    whatever the parser reported on the way."""
+    outer = PROGRESS.get()
+    if outer is None:
+        result = parse_file(inp, explicit=explicit, modules=modules)
+    else:
+        seen = 0
+
+        def count(n: int) -> None:
+            nonlocal seen
+            seen += n
+            outer(n)
+
+        token = PROGRESS.set(count)
+        try:
+            result = parse_file(inp, explicit=explicit, modules=modules)
+        finally:
+            PROGRESS.reset(token)
+            outer(max(0, (inp.raw_size or 0) - seen))
+    if result is not None and result.routine_dropped:
+        result.notes.append(f"--low-memory: {result.routine_dropped:,} routine line(s) (kind other) counted, not "
+                            "kept; every diagnostic event is kept, with one routine line per 10 minutes")
+    return result
+
+
+def load_inputs(paths: list[str], *, low_memory: bool = False) -> tuple[list[ParsedSource], list[Skipped]]:
+    """Parse every input. Raises InputError for an unusable explicit file or an empty selection.
+    `low_memory`: streaming parsers keep diagnostic rows and a sample of routine ones."""
     modules = parser_modules()
     parsed: list[ParsedSource] = []
     skipped: list[Skipped] = []
@@ -153,8 +180,9 @@ def load_inputs(paths: list[str]) -> tuple[list[ParsedSource], list[Skipped]]:
         # Inside an archive an unknown member is skipped, like a file in a directory.
         in_archive = any(containers.SEP in i.name for i in inputs)
         for inp in inputs:
+            inp.keep_routine = not low_memory
             try:
-                result = parse_file(inp, explicit=explicit and not in_archive, modules=modules)
+                result = _parse_with_progress(inp, explicit and not in_archive, modules)
             except InputError as exc:
                 if explicit and not in_archive:
                     raise

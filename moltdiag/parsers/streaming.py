@@ -142,4 +142,14 @@ class _Thinning:
         clocks = frame["_clock"].drop_nulls()
         if clocks.len():
             self.last_time[keys] = clocks[-1]
-        return frame.filter(keep).drop("_clock", "_bucket")
+        return compact(frame.filter(keep).drop("_clock", "_bucket"))
+
+
+def compact(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with string columns copied into buffers of their own. A filtered string column
+    still points into the buffers of the whole piece it came from (Polars' string views), so a
+    few kept rows would pin every byte of the piece; concatenating "" forces the copy."""
+    strings = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    if not strings or not frame.height:
+        return frame
+    return frame.with_columns(pl.concat_str(pl.col(name), pl.lit("")).alias(name) for name in strings)

@@ -38,6 +38,8 @@ def summary(tl: Timeline, run: RuleRun) -> dict:
         "time_range": {"first": iso_z(timed["ts"].min()) if timed.height else None,
                        "last": iso_z(timed["ts"].max()) if timed.height else None},
         "events": events.height,
+        # --low-memory: routine lines counted by the parsers but not kept as rows
+        "routine_not_kept": sum(p.routine_dropped for p in tl.inputs),
         "kinds": kinds,
         "findings_per_rule": per_rule,
         "rules_evaluated": run.evaluated,
@@ -96,6 +98,9 @@ def render_table(tl: Timeline, run: RuleRun, console=None, red=None) -> None:
     if first:
         console.print(f"  events {facts['events']} from {local(_parse(first), '%Y-%m-%d %H:%M:%S')} "
                       f"to {local(_parse(last), '%Y-%m-%d %H:%M:%S')}")
+        if facts["routine_not_kept"]:
+            console.print(f"  --low-memory: {facts['routine_not_kept']:,} more routine lines counted, not kept "
+                          "(counts and busiest buckets below cover the kept rows)")
     for p in tl.inputs:
         console.print(escape(f"  input {red.text(p.source)} [{p.format}]: {p.lines} lines, {p.event_count} events, "
                              f"{p.unparsed} unparsed"))
