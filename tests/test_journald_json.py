@@ -176,3 +176,25 @@ def test_sniff():
     assert journald_json.sniff(path, b"Jan 27 20:05:10 host node[43079]: x\n") == 0.0
     assert journald_json.sniff(path, b"__CURSOR=s=1\n__REALTIME_TIMESTAMP=1\nMESSAGE=x\n") == 0.0
     assert journald_json.sniff(path, b"") == 0.0
+
+
+@pytest.mark.parametrize("size", [1, 700, 4096])
+def test_read_in_small_pieces_gives_the_same_events(size, monkeypatch):
+    """Streaming (parsers/streaming.py): pieces cut anywhere, the same events, lines and notes."""
+    from moltdiag.parsers import streaming
+
+    data = b"\n".join([
+        b"\xef\xbb\xbf" + SPEC_RECORD.encode(),
+        b"-- No entries --",
+        record(MESSAGE="2026-01-27T19:05:10.500Z [discord] gateway: WebSocket connection closed with code 1005"),
+        b"",
+        record(MESSAGE=[27, 91, 51, 49, 109, 104, 105, 255, 27, 91, 51, 57, 109]),
+        record(_PID="7", MESSAGE="2026-01-27T19:05:11.000Z [discord] gateway: Attempting resume with backoff: 1000ms"),
+        b'{"__REALTIME_TIMESTAMP":"1769540711000000","MESSAGE":"cut he',
+    ])
+    whole = parse(data)
+    monkeypatch.setattr(streaming, "CHUNK_BYTES", size)
+    pieces = parse(data)
+    assert pieces.events.equals(whole.events)
+    assert (pieces.lines, pieces.notes, pieces.unparsed) == (whole.lines, whole.notes, whole.unparsed) == (7, whole.notes, 2)
+    assert pieces.events["line"].to_list() == [1, 2, 3, 5, 6, 7]

@@ -25,7 +25,8 @@ import orjson
 import polars as pl
 
 from moltdiag.parsers.base import InputFile, ParsedSource
-from moltdiag.parsers.journald_text import decode_lines, head_lines
+from moltdiag.parsers.journald_text import decode_lines_counted, head_lines, invalid_utf8_note
+from moltdiag.parsers.streaming import Piece, Streamed, parse_in_pieces
 from moltdiag.parsers.openclaw_messages import classify_log_messages
 from moltdiag.schema import conform
 
@@ -169,7 +170,32 @@ def _pretty_records(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def parse(source: InputFile) -> ParsedSource:
-    lines, n_lines, notes = decode_lines(source.data)
+    pretty = source.head.lstrip(b"\xef\xbb\xbf\x1e \t\r\n")[:1] == b"{" and _first_line_is_brace(source.head)
+    if pretty:  # `json-pretty`: an object spans lines, so the file is read whole
+        piece = _parse_piece(source.data, source.name)
+        streamed = Streamed(piece.events, piece.lines, [piece.counters])
+    else:
+        streamed = parse_in_pieces(source, lambda data: _parse_piece(data, source.name))
+    bad = sum(p["bad_utf8"] for p in streamed.pieces)
+    notes = [invalid_utf8_note(bad)] if bad else []
+    if any(p["pretty"] for p in streamed.pieces):
+        notes.append("json-pretty records (one object spread over lines)")
+    unparsed = sum(p["unparsed"] for p in streamed.pieces)
+    if unparsed:
+        notes.append(f"{unparsed} line(s) are not JSON objects")
+    return ParsedSource(source=source.name, format=FORMAT, events=streamed.events, lines=streamed.lines, notes=notes,
+                        mtime=source.mtime(), routine_dropped=streamed.routine_dropped)
+
+
+def _first_line_is_brace(head: bytes) -> bool:
+    lines = head_lines(head, limit=1)
+    return bool(lines) and lines[0].lstrip("\x1e").strip() == "{"
+
+
+def _parse_piece(data: bytes, name: str) -> Piece:
+    lines, bad_utf8 = decode_lines_counted(data)
+    n_lines = lines.height
+    pretty = False
     # json-seq RS and outer whitespace, rewritten only on the lines that have them
     raw = pl.col("raw")
     needs = lines.select(
@@ -182,7 +208,7 @@ def parse(source: InputFile) -> ParsedSource:
     del lines
     if df.height and df["raw"][0] == "{":
         df = _pretty_records(df)
-        notes.append("json-pretty records (one object spread over lines)")
+        pretty = True
 
     is_obj = pl.col("raw").str.starts_with("{") & pl.col("raw").str.ends_with("}")
     # A byte-array MESSAGE does not fit the bulk struct; send it straight to orjson.
@@ -209,13 +235,9 @@ def parse(source: InputFile) -> ParsedSource:
         f.height for f in frames) else frames[-1].select(columns)
     if one_by_one:  # lines decoded one by one go back to their place (the events are sorted by line)
         merged = merged.sort("line", maintain_order=True)
-    events = journal_fields_frame(merged.to_dict(as_series=True), source=source.name, fmt=FORMAT)
-
+    events = journal_fields_frame(merged.to_dict(as_series=True), source=name, fmt=FORMAT)
     unparsed = int((events["kind"] == "unparsed").sum()) if events.height else 0
-    if unparsed:
-        notes.append(f"{unparsed} line(s) are not JSON objects")
-    return ParsedSource(source=source.name, format=FORMAT, events=events, lines=n_lines, notes=notes,
-                        mtime=source.mtime())
+    return Piece(events, n_lines, {"bad_utf8": bad_utf8, "unparsed": unparsed, "pretty": pretty})
 
 
 def sniff(path: Path, head: bytes) -> float:
