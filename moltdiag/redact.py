@@ -1114,7 +1114,7 @@ class Redactor:
 
     def learn_frame(self, df: pl.DataFrame, *, secrets_done: bool = False) -> None:
         """Learn hosts (``host`` column first) and user names from every string column."""
-        schema = df.schema
+        schema = {c: (pl.String if isinstance(t, pl.Categorical) else t) for c, t in df.schema.items()}
         if "host" in schema and schema["host"] == pl.String:
             self.learn(df.get_column("host").drop_nulls().unique(maintain_order=True).to_list(), column="host")
         for col, dtype in schema.items():
@@ -1136,10 +1136,15 @@ class Redactor:
         saved = self.include_text
         if include_text is not None:
             self.include_text = include_text
+        # categorical columns (schema.COMPACT_COLUMNS) are redacted as strings and cast back
+        compact = {c: t for c, t in df.schema.items() if isinstance(t, pl.Categorical)}
+        if compact:
+            df = df.with_columns(pl.col(c).cast(pl.String) for c in compact)
         try:
-            return self._redact_frame(df)
+            out = self._redact_frame(df)
         finally:
             self.include_text = saved
+        return out.with_columns(pl.col(c).cast(t) for c, t in compact.items()) if compact else out
 
     def _redact_frame(self, df: pl.DataFrame) -> pl.DataFrame:
         str_cols = [c for c, t in df.schema.items() if t == pl.String]

@@ -45,7 +45,16 @@ INTERNAL_SCHEMA: dict[str, pl.DataType] = {
     "wall_has_year": pl.Boolean,  # False when the stamp had no year (journald `short`)
 }
 
-FULL_SCHEMA: dict[str, pl.DataType] = {**EVENT_SCHEMA, **INTERNAL_SCHEMA}
+# Columns with few distinct values (a file name, a parser name, one of a few dozen kinds or
+# notes) are Categorical inside: 4 bytes a row instead of a 16-byte string view, which is most
+# of the memory a 150-byte journal line costs and half of the time a sort takes. Outputs see
+# strings (`public`); code that needs string functions on them casts first.
+COMPACT_COLUMNS = ("ts_note", "source", "format", "host", "ident", "channel", "subsystem", "level", "kind",
+                   "listener", "event_name", "role", "stop_reason")
+FULL_SCHEMA: dict[str, pl.DataType] = {
+    **{name: (pl.Categorical() if name in COMPACT_COLUMNS else dtype) for name, dtype in EVENT_SCHEMA.items()},
+    **INTERNAL_SCHEMA,
+}
 
 # Event kinds. Parsers may only emit these; `other` is a recognised line with no
 # diagnostic meaning, `unparsed` a line we could not read (kept, counted, shown).
@@ -107,5 +116,5 @@ def conform(df: pl.DataFrame | pl.LazyFrame, *, internal: bool = True):
 
 
 def public(df: pl.DataFrame) -> pl.DataFrame:
-    """Drop internal columns before output."""
-    return df.select(list(EVENT_SCHEMA))
+    """Drop internal columns before output; compact columns back to strings."""
+    return df.select(pl.col(name).cast(dtype) for name, dtype in EVENT_SCHEMA.items())

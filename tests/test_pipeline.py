@@ -37,7 +37,7 @@ def test_seed_zone_and_year_are_inferred_and_stated():
     assert tl.clock.offset_label == "-06:00"
     assert "alignment" in tl.clock.how and "year 2026" in tl.clock.how
     # The seed's "Jan 27 20:07:41" close lands on 2026-01-28 02:07:41 UTC, as the issue says.
-    closes = tl.events.filter((pl.col("kind") == "ws_close") & (pl.col("source").str.ends_with("journal.txt")))
+    closes = tl.events.filter((pl.col("kind") == "ws_close") & (pl.col("source").cast(pl.String).str.ends_with("journal.txt")))
     assert _utc(2026, 1, 28, 2, 7, 41) in closes["ts"].to_list()
     assert closes["ts"].min() == _utc(2026, 1, 28, 2, 5, 10)
     assert closes["ts"].max() == _utc(2026, 1, 28, 2, 9, 38)
@@ -316,7 +316,7 @@ def test_current_era_sqlite_store_resets_are_explained():
 def test_stable_id_store_events_appear_once_on_the_timeline():
     store = FIXTURES / "openclaw-2026.9-sqlite"
     tl = build_timeline([str(store)])
-    parsed_events = sum(p.events.height for p in tl.inputs)
+    parsed_events = sum(p.rows for p in tl.inputs)
     assert tl.events.height == parsed_events
     assert tl.events.select(["source", "line"]).is_duplicated().sum() == 0
 

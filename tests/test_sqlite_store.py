@@ -36,7 +36,7 @@ def parse_path(p: Path):
 
 
 def transcript_rows(df: pl.DataFrame) -> pl.DataFrame:
-    return df.filter(pl.col("source").str.contains("!transcript_events/")).sort("line")
+    return df.filter(pl.col("source").cast(pl.String).str.contains("!transcript_events/")).sort("line")
 
 
 def resets(df: pl.DataFrame) -> pl.DataFrame:

@@ -66,7 +66,7 @@ def session_lifetimes(events: pl.DataFrame) -> pl.DataFrame:
         session_id=pl.col("session_id").first(),
         reset_reason=pl.col("stop_reason").filter(pl.col("kind") == "session_reset").first(),
         source=pl.col("source").first(),
-        agent=pl.col("source").first().str.extract(r"agents/([^/]+)/", 1).fill_null("main"),
+        agent=pl.col("source").first().cast(pl.String).str.extract(r"agents/([^/]+)/", 1).fill_null("main"),
         start=pl.coalesce(pl.col("ts").filter(begins).min(), pl.col("ts").min()),
         start_line=pl.col("line").filter(begins).first(),
         last_activity=pl.col("ts").filter(pl.col("kind").is_in(ACTIVITY_KINDS)).max(),

@@ -315,7 +315,7 @@ def resolve_clocks(
             report.how += f" ({first.runner_up})"
     else:
         stated = (
-            events.select(pl.col("ts_note").str.extract(r"offset ([+-]\d{2}:\d{2})", 1).drop_nulls().first())
+            events.select(pl.col("ts_note").cast(pl.String).str.extract(r"offset ([+-]\d{2}:\d{2})", 1).drop_nulls().first())
             .item()
             if events.height else None
         )

@@ -280,10 +280,26 @@ class ParsedSource:
             self.sha256 = self.digest_of()
         return self.sha256
 
+    _released: tuple[int, int] | None = None  # (rows, unparsed) once the timeline took the rows
+
+    def release_events(self) -> None:
+        """The timeline holds the rows now: keep the counts, drop this frame (it would pin a
+        second copy of every column the correlator rewrites)."""
+        if self._released is None:
+            self._released = (self.events.height, self.unparsed)
+            self.events = self.events.clear()
+
+    @property
+    def rows(self) -> int:
+        """Rows this input contributed to the timeline."""
+        return self._released[0] if self._released is not None else self.events.height
+
     @property
     def unparsed(self) -> int:
+        if self._released is not None:
+            return self._released[1]
         return int((self.events["kind"] == "unparsed").sum()) if self.events.height else 0
 
     @property
     def event_count(self) -> int:
-        return self.events.height - self.unparsed + self.routine_dropped
+        return self.rows - self.unparsed + self.routine_dropped

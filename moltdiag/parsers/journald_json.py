@@ -99,7 +99,7 @@ def journal_fields_frame(rows: dict[str, list], *, source: str, fmt: str) -> pl.
         events = pl.concat([conform(parsed), conform(unparsed)], how="vertical").sort("line", maintain_order=True)
     else:
         events = conform(parsed)
-    return events.with_columns(source=pl.lit(source), format=pl.lit(fmt))
+    return events.with_columns(source=pl.lit(source, dtype=pl.Categorical()), format=pl.lit(fmt, dtype=pl.Categorical()))
 
 
 def _empty_rows() -> dict[str, list]:

@@ -783,7 +783,7 @@ def _parse_piece(data: bytes, name: str, decided: dict) -> Piece:
     del msgs
     if others is not None:
         events = pl.concat([events, others], how="vertical").sort("line", maintain_order=True)
-    events = events.with_columns(source=pl.lit(name), wall_has_year=pl.when(pl.col("wall").is_not_null())
+    events = events.with_columns(source=pl.lit(name, dtype=pl.Categorical()), wall_has_year=pl.when(pl.col("wall").is_not_null())
                                  .then(pl.col("wall_has_year")))
     counters = {
         "lines": n_lines, "bad_utf8": bad_utf8, "n_short": n_short, "rollovers": rollovers,

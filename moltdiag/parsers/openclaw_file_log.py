@@ -497,7 +497,7 @@ def _events(work: pl.DataFrame, source: str) -> pl.DataFrame:
     unparsed = pl.col("kind").fill_null("") == "unparsed"
     classified = classify(df.filter(~unparsed))  # a preset `other` is kept
     events = pl.concat([conform(classified), conform(df.filter(unparsed))], how="vertical")
-    return events.sort("line", maintain_order=True).with_columns(source=pl.lit(source))
+    return events.sort("line", maintain_order=True).with_columns(source=pl.lit(source, dtype=pl.Categorical()))
 
 
 # --- entry points ------------------------------------------------------------------------
@@ -558,7 +558,7 @@ def parse(source: InputFile) -> ParsedSource:
     n_unknown = work.filter(pl.col("host").str.strip_chars().str.to_lowercase() == "unknown").height
     if n_unknown:
         notes.append(f'{n_unknown} record(s) have hostname "unknown" (HOSTNAME not exported): host left empty')
-    n_offset = events.filter(pl.col("ts_note").str.starts_with("file-log time with offset")).height
+    n_offset = events.filter(pl.col("ts_note").cast(pl.String).str.starts_with("file-log time with offset")).height
     if n_offset:
         notes.append(f"{n_offset} record(s) stamped in local time with an offset; converted to UTC")
 

@@ -509,6 +509,7 @@ def classify(df: pl.DataFrame) -> pl.DataFrame:
 
     Rows that already have a kind (e.g. `unparsed`) keep it.
     """
+    df = as_strings(df)
     if df.height == 0:
         return _classify(df)
     return in_row_blocks(_classify, df)
@@ -602,12 +603,20 @@ def _channel(df: pl.DataFrame, lit_hit: pl.Series) -> pl.Series:
     return _scatter(base, union.arg_true(), values).alias("channel")
 
 
+def as_strings(df: pl.DataFrame) -> pl.DataFrame:
+    """Categorical columns (a frame already in the canonical schema) as strings: the classifier
+    works on strings; `conform` makes them compact again."""
+    cats = [c for c, t in df.schema.items() if isinstance(t, pl.Categorical)]
+    return df.with_columns(pl.col(c).cast(pl.String) for c in cats) if cats else df
+
+
 def classify_log_messages(df: pl.DataFrame) -> pl.DataFrame:
     """Full treatment for a log line's message: strip ANSI, split console prefix, classify.
 
     Where the console prefix carried a zoned stamp (`…Z`, `…+01:00`) it is returned as
     `embedded_ts` (UTC); callers decide whether it beats their own stamp.
     """
+    df = as_strings(df)
     if not df.height:
         df = df.with_columns(text=strip_ansi(pl.col("text")))
         df = _split_console_prefix_rows(df)

@@ -653,7 +653,7 @@ def parse(source: InputFile) -> ParsedSource:
         frames.append(conform(json_events))
     events = pl.concat(frames, how="vertical").sort("line", maintain_order=True)
     events = events.with_columns(
-        source=pl.lit(source.name),
+        source=pl.lit(source.name, dtype=pl.Categorical()),
         wall_has_year=pl.when(pl.col("wall").is_not_null()).then(pl.col("wall_has_year")),
     )
 

@@ -43,7 +43,7 @@ def write_timesketch(events: pl.DataFrame, out: IO[bytes]) -> None:
         datetime=pl.col("ts"),
         timestamp=schema.public(events)["ts"].dt.epoch("us"),
         timestamp_desc=pl.when(pl.col("format") == "transcript").then(pl.lit("Transcript Entry Time"))
-        .when(pl.col("format").str.starts_with("journald")).then(pl.lit("Journal Entry Time"))
+        .when(pl.col("format").cast(pl.String).str.starts_with("journald")).then(pl.lit("Journal Entry Time"))
         .otherwise(pl.lit("Event Time")),
     )
     for row in frame.iter_rows(named=True):

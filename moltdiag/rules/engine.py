@@ -64,8 +64,8 @@ def _condition(column: str, op: str, value) -> pl.Expr:
         "gt": lambda: col > value,
         "lte": lambda: col <= value,
         "lt": lambda: col < value,
-        "matches": lambda: col.str.contains(value),
-        "not_matches": lambda: ~col.str.contains(value),
+        "matches": lambda: col.cast(pl.String).str.contains(value),
+        "not_matches": lambda: ~col.cast(pl.String).str.contains(value),
         "is_null": lambda: col.is_null() if value else col.is_not_null(),
     }[op]().fill_null(False)
 

@@ -80,8 +80,8 @@ def _bracketing_listener(events: pl.DataFrame, start: datetime, slack: timedelta
 def classify_resets(tl: Timeline, params: ResetParams | None = None) -> list[Finding]:
     params = params or ResetParams()
     events, clock, findings = tl.events, tl.clock, []
-    has_journal = events.filter(pl.col("format").str.starts_with("journald")).height > 0
-    has_file_log = events.filter(pl.col("format").str.starts_with("openclaw-file")).height > 0
+    has_journal = events.filter(pl.col("format").cast(pl.String).str.starts_with("journald")).height > 0
+    has_file_log = events.filter(pl.col("format").cast(pl.String).str.starts_with("openclaw-file")).height > 0
     has_commands_log = events.filter(pl.col("format") == "commands-log").height > 0
     reset_logs = events.filter(pl.col("kind") == "session_reset_log")
     # The session-memory hook writes its file when /new runs: as good as a commands.log line.
