@@ -14,6 +14,8 @@ those same files:
                                        (skipped with a note when lnav is not installed)
   moltdiag ingest                      parse + correlate: build_timeline() on the journal
   moltdiag check                       the rule catalogue alone: evaluate(load_rules(), timeline)
+  moltdiag --low-memory                ingest + check of the journal in bounded memory (peak RSS,
+                                       and whether its findings equal the default mode's)
   moltdiag ingest of the -o json file  (the ≥ 150 MB/s target)
   moltdiag ingest of the transcripts   (transcripts + sessions.json)
   moltdiag --help                      start-up time (median of 7)
@@ -49,6 +51,7 @@ TARGETS = {
     "json_mb_s": 150.0,  # journald -o json ingest
     "check_share": 0.25,  # rule catalogue ≤ 25 % of ingest time
     "rss_ratio": 1.6,  # peak RSS ≤ 1.6 × input bytes
+    "low_memory_mib": 300e6 / 2**20,  # --low-memory peak ≤ 300 MB for any input
     "help_ms": 300.0,  # moltdiag --help
 }
 
@@ -66,7 +69,7 @@ def child(mode: str, out: str, paths: list[str], tz: str | None) -> None:
 
     res: dict = {"mode": mode, "import_s": time.perf_counter() - began}
     t = time.perf_counter()
-    tl = build_timeline(paths, tz=tz)
+    tl = build_timeline(paths, tz=tz, low_memory=mode == "check-low-memory")
     res["ingest_s"] = time.perf_counter() - t
     res["ingest_maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     res["events"] = tl.events.height
@@ -75,7 +78,8 @@ def child(mode: str, out: str, paths: list[str], tz: str | None) -> None:
     res["unparsed"] = sum(p.unparsed for p in tl.inputs)
     res["bytes"] = sum(p.size or 0 for p in tl.inputs)
     res["clock"] = tl.clock.how
-    if mode == "check":
+    res["routine_not_kept"] = sum(p.routine_dropped for p in tl.inputs)
+    if mode in ("check", "check-low-memory"):
         t = time.perf_counter()
         run = evaluate(load_rules(), tl)
         res["check_s"] = time.perf_counter() - t
@@ -83,6 +87,10 @@ def child(mode: str, out: str, paths: list[str], tz: str | None) -> None:
         res["evaluated"] = run.evaluated
         res["not_evaluated"] = [list(x) for x in run.not_evaluated]
         res["check_maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        if mode != "check":
+            res["maxrss_kb"] = res["check_maxrss_kb"]
+            Path(out).write_text(json.dumps(res))
+            return
         # where the catalogue's time goes: each rule again, alone (the reset_cause check caches
         # its classification on the timeline; the cache is dropped so it is timed too)
         from moltdiag.rules.engine import run_rule, sources_present
@@ -263,7 +271,7 @@ def main() -> int:
     ap.add_argument("--reuse", help="skip generation: use a bundle generated earlier into DIR")
     ap.add_argument("--keep", action="store_true", help="keep the generated files")
     ap.add_argument("--skip", default="",
-                    help="comma list of steps to skip: lnav,scans,short,bundle,json,transcripts,help")
+                    help="comma list of steps to skip: lnav,scans,short,low-memory,bundle,json,transcripts,help")
     ap.add_argument("--json", dest="json_out", help="also write every figure to this JSON file")
     args = ap.parse_args()
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
@@ -361,6 +369,23 @@ def main() -> int:
                 rows.append(("moltdiag check (rule catalogue only)", md_short["check_s"], short_bytes, short_lines,
                              md_short["check_maxrss_kb"], f"{len(md_short['findings'])} findings"))
 
+        # ---- the same journal under --low-memory (ingest and check in one bounded-memory run)
+        md_low = None
+        if "short" not in skip and "low-memory" not in skip:
+            md_low = moltdiag_run("check-low-memory", [short], work)
+            results["moltdiag_low_memory"] = {k: v for k, v in md_low.items() if k != "findings"}
+            if "error" in md_low:
+                print("moltdiag --low-memory on the journal failed:", md_low["error"])
+            else:
+                same = (md_short is not None and "error" not in md_short
+                        and sorted((f["rule"], f["ts"]) for f in md_low["findings"])
+                        == sorted((f["rule"], f["ts"]) for f in md_short["findings"]))
+                results["moltdiag_low_memory"]["same_findings"] = same
+                rows.append(("moltdiag --low-memory (ingest + check)", md_low["ingest_s"] + md_low["check_s"],
+                             short_bytes, short_lines, md_low["maxrss_kb"],
+                             f"{len(md_low['findings'])} findings ({'same as' if same else 'DIFFERENT from'} "
+                             f"the default), {md_low['events']:,} rows kept"))
+
         print(f"journal -o short: {short.relative_to(work)}, {fmt_mb(short_bytes)}, {short_lines:,} lines")
         print(f"  {'step':44s} {'wall s':>8s} {'MB/s':>9s} {'lines/s':>11s} {'peak RSS':>11s}  note")
         for label, secs, b, n, rss, note in rows:
@@ -381,6 +406,8 @@ def main() -> int:
             ratios["check_share"] = md_short["check_s"] / ing
             ratios["rss_ratio"] = md_short["ingest_maxrss_kb"] * 1024 / short_bytes
             ratios["rss_ratio_with_check"] = md_short["check_maxrss_kb"] * 1024 / short_bytes
+        if md_low and "error" not in md_low:
+            ratios["low_memory_mib"] = md_low["maxrss_kb"] / 1024
 
         # ---- journal JSON
         if "json" not in skip and jsonf.exists():
@@ -473,6 +500,8 @@ def main() -> int:
              lambda v: v <= TARGETS["check_share"], "≤ 25 %"),
             ("rss_ratio", "peak RSS of ingest / journal bytes", lambda v: f"{v:.2f}×",
              lambda v: v <= TARGETS["rss_ratio"], "≤ 1.6×"),
+            ("low_memory_mib", "peak RSS with --low-memory", lambda v: f"{v:.0f} MiB",
+             lambda v: v <= TARGETS["low_memory_mib"], "≤ 300 MB"),
             ("help_ms", "moltdiag --help", lambda v: f"{v:.0f} ms", lambda v: v < TARGETS["help_ms"], "< 300 ms"),
         ]
         results["targets"] = {}

@@ -140,10 +140,7 @@ def _common(func):
             "journal": journal or bool(unit), "unit": unit, "user": user, "since": journal_since,
         }
         meta["moltdiag.read"] = {"low_memory": low_memory, "quiet": quiet}
-        if low_memory and "polars" not in sys.modules:
-            # Polars' allocator (jemalloc) keeps freed pages for seconds by default; under
-            # --low-memory they go back to the system at once (read when polars loads).
-            os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
+
         return func(*args, **kwargs)
 
     options = [
