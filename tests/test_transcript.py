@@ -415,3 +415,254 @@ def test_message_id_from_conversation_info_block_of_later_builds():
     assert _last_message_id("plain text without ids") is None
     # The bracket suffix still wins where both exist.
     assert _last_message_id(text + "\n[message_id: 42]") == "42"
+
+
+# ---------------------------------------------------------------------------------------
+# The fast per-line loop against the row-dict reader it replaced
+# ---------------------------------------------------------------------------------------
+# parse() handles headers and user / assistant / toolResult messages inline (_message_fields,
+# _fast_ts, _fast_text) and sends every other entry through _classify / _entry_ts. The
+# reference below is the earlier reader: one row dict per line from _classify / _entry_ts,
+# rows_to_frame. Both must give the same frame, lines and notes on every tricky line.
+
+
+def _reference_parse(name: str, data: bytes):
+    source = InputFile(name=name, data=data)
+    text, notes = transcript.decode_text(source, "session transcript")
+    lines = transcript.split_lines(text)
+    name_m = transcript.match_name(name)
+    name_sid = name_m.group("sid").lower() if name_m and name_m.group("sid") else None
+    parsed = transcript.json_lines(lines)
+    first_header_id = next((obj["id"] for _, _, obj in parsed if transcript._is_header(obj)), None)
+    first_ok = bool(parsed) and transcript._is_header(parsed[0][2])
+    fallback = name_sid or first_header_id
+    if parsed and not first_ok:
+        if name_sid:
+            notes.append(f"no valid session header on line {parsed[0][0]}; session_id taken from the file name ({name_sid})")
+        elif first_header_id:
+            notes.append(f"no valid session header on line {parsed[0][0]}; session_id taken from the first header found ({first_header_id})")
+        else:
+            notes.append("no valid session header and no uuid in the file name; session_id left empty")
+    if first_header_id and name_sid and first_header_id.lower() != name_sid:
+        notes.append(f"header id {first_header_id} differs from the file name's uuid {name_sid}")
+    rows, current = [], fallback
+    base = {"source": name, "format": "transcript"}
+    for i, raw, obj in parsed:
+        if not isinstance(obj, dict):
+            rows.append({**base, "ts": None, "ts_note": "no timestamp (unparsed line)", "line": i,
+                         "kind": "unparsed", "session_id": current, "text": raw})
+            continue
+        if transcript._is_header(obj):
+            current = obj["id"]
+            us, how = transcript.iso_to_us(obj.get("timestamp"))
+            desc = f"session header v{obj.get('version', '?')} cwd={obj.get('cwd', '?')}"
+            if obj.get("parentSession"):
+                desc += f" parentSession={obj['parentSession']}"
+            rows.append({**base, "ts": us, "ts_note": f"transcript timestamp ({how})" if us is not None else "no timestamp in header",
+                         "line": i, "kind": "session_start", "session_id": current, "text": desc})
+            continue
+        us, note = transcript._entry_ts(obj)
+        row = transcript._classify(obj, raw)
+        row.update({**base, "ts": us, "ts_note": note, "line": i, "session_id": current})
+        rows.append(row)
+    if name_m and name_m.group("reason"):
+        reason, stamp = name_m.group("reason").lower(), name_m.group("ats")
+        rows.append({**base, "ts": transcript.archive_ts_to_us(stamp), "ts_note": "archive time from the file name (UTC)",
+                     "line": 0, "kind": "session_archive", "session_id": current or fallback,
+                     "text": f"{transcript._ARCHIVE_TEXT[reason]} at {stamp}"})
+        notes.append(f"archived transcript ({reason}); session_archive event at line 0, time from the file name")
+    if name_m and name_m.groupdict().get("fts"):
+        notes.append(f"forked thread transcript (fork time in name: {name_m.group('fts')})")
+    return transcript.rows_to_frame(rows), len(lines), notes
+
+
+UA = "11111111-2222-4333-8444-555555555555"
+UB = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+HDR = '{"type":"session","version":3,"id":"%s","timestamp":"2026-01-27T19:05:10.412Z","cwd":"/w"}'
+TRICKY_LINES = [
+    '{"type":"message","timestamp":"2026-01-27T19:05:11Z","message":{"role":"user","content":"plain [message_id: 42]"}}',
+    '{"type":"message","timestamp":"2026-01-27T19:05:12+01:00","message":{"role":"user","content":[{"type":"text","text":"A new session was started via /new or /reset. hi"},{"type":"image"},"bare",7,{"type":"thinking","thinking":"x"},{"type":"weird"}]}}',
+    '{"type":"message","timestamp":"2026-01-27 19:05:13","message":{"role":"assistant","content":[{"type":"toolCall","name":"exec"},{"type":"text","text":"  ✅ New session started · model: x"}],"model":"delivery-mirror","stopReason":"stop"}}',
+    '{"type":"message","message":{"role":"assistant","content":[],"stopReason":"injected","errorMessage":"boom","timestamp":1769540713000}}',
+    '{"type":"message","timestamp":1769540714000,"message":{"role":"assistant","content":null,"stopReason":5,"errorMessage":""}}',
+    '{"type":"message","timestamp":"2026-01-27T19:05:14Z","message":{"role":"assistant","content":[{"type":"text","text":7}],"stopReason":"stop"}}',
+    '{"type":"message","timestamp":"2026-01-27T19:05:14Z","message":{"role":"assistant","content":[{"type":"text","text":"✅ New session started"}],"stopReason":"injected"}}',
+    '{"type":"message","timestamp":"garbage","message":{"role":"toolResult","toolName":"read","isError":true,"content":[{"type":"text","text":"no such file"}]}}',
+    '{"type":"message","timestamp":"2026-01-27T19:05:15z","message":{"role":"toolResult","content":"ok","isError":1}}',
+    '{"type":"message","timestamp":"2026-01-27T19:05:15Z","message":{"role":"toolResult","toolName":7,"content":{"a":1}}}',
+    '{"type":"message","timestamp":"2026-01-27T19:05:16Z","message":{"role":"system","content":{"a":1}}}',
+    '{"type":"message","timestamp":"2026-01-27T19:05:16Z","message":{"role":["user"],"content":"x"}}',
+    '{"type":"message","timestamp":"2026-01-27T19:05:16Z","message":"not a dict"}',
+    '{"type":"message","timestamp":"2026-01-27T19:05:16Z"}',
+    '{"type":"message","timestamp":"2026-01-27T19:05:16Z","message":{"content":"no role"}}',
+    '{"type":"compaction","timestamp":"2026-01-27T19:05:17Z","tokensBefore":123,"firstKeptEntryId":"x","fromHook":true,"summary":{"s":1}}',
+    '{"type":"model_change","timestamp":"2026-01-27T19:05:18Z","provider":"p","modelId":"m"}',
+    '{"type":"custom","customType":"model-snapshot","data":{"provider":"p","modelId":"m","modelApi":"a"},"timestamp":"2026-01-27T19:05:18Z"}',
+    '{"type":"custom","customType":"other","data":[1,2],"timestamp":"2026-01-27T19:05:18Z"}',
+    '{"type":"thinking_level_change","thinkingLevel":"high","timestamp":"2026-01-27T19:05:19Z"}',
+    '{"type":"custom_message","customType":"ct","content":[{"type":"text","text":"t"}],"timestamp":"2026-01-27T19:05:19Z"}',
+    '{"type":"branch_summary","fromId":"z","summary":"s","timestamp":"2026-01-27T19:05:19Z"}',
+    '{"type":"label","targetId":"t","label":"l","timestamp":"2026-01-27T19:05:19Z"}',
+    '{"type":"session_info","name":"n","timestamp":"2026-01-27T19:05:19Z"}',
+    '{"type":"reset","reason":"daily","firstKeptEntryId":"q","timestamp":"2026-01-27T19:05:19Z"}',
+    '{"type":"reset","reason":{"x":1}}',
+    '{"type":{"nested":true},"timestamp":"2026-01-27T19:05:20Z"}',
+    '{"type":"unknown_kind","timestamp":"2026-01-27T19:05:20Z"}',
+    '{"no_type":1}',
+    '[1,2,3]',
+    '"just a string"',
+    'null',
+    'not json at all {',
+    '',
+    '   ',
+    '\t{"type":"message","timestamp":"2026-01-27T19:05:20Z","message":{"role":"user","content":"leading tab"}}',
+    '{"type":"message","timestamp":"2026-01-27T19:05:21.123456789Z","message":{"role":"user","content":[{"type":"text","text":"Conversation info (untrusted metadata):\\n```json\\n{\\"message_id\\": \\"9876\\"}\\n```"}]}}',
+    '{"type":"message","timestamp":"2026-01-27T19:05:22Z","message":{"role":"user","content":"A new session was started via /new. old [message_id: 1] [message_id: 2]"}}',
+    '{"type":"message","timestamp":"2026-01-27T19:05:22Z","message":{"role":"user","content":"A new session was started via /newish, message_id"}}',
+    '{"type":"message","timestamp":{"a":1},"message":{"role":"user","content":"ts is an object"}}',
+    '{"type":"message","timestamp":true,"message":{"role":"user","content":"ts is bool","timestamp":true}}',
+    '{"type":"message","message":{"role":"user","content":"absurd ms","timestamp":1e20}}',
+    '{"type":"message","message":{"role":"user","content":"float ms","timestamp":1769540713000.6}}',
+    '{"type":"message","timestamp":"","message":{"role":"user","content":"empty ts"}}',
+    '{"type":"message","timestamp":"Z","message":{"role":"user","content":"only Z"}}',
+    '{"type":"message","timestamp":" 2026-01-27T19:05:23Z","message":{"role":"user","content":"leading space ts"}}',
+    '{"type":"message","timestamp":"2026-02-30T19:05:23Z","message":{"role":"user","content":"no such day","timestamp":1769540713000}}',
+    '{"type":"message","timestamp":"20260127T190523Z","message":{"role":"user","content":"basic format"}}',
+    '{"type":"message","timestamp":"2026-01-27T19:05:23.5-05:30","message":{"role":"user","content":"offset ts"}}',
+    '{"type":"message","timestamp":"2026-01-27T19:05:23","message":{"role":"user","content":"\\u0000 and \\ud83d\\ude00"}}',
+    '{"type":"session","version":3,"id":"","timestamp":"2026-01-27T19:06:00Z"}',
+    '{"type":"session","id":5}',
+    '{"type":"session","version":2,"id":"%s","timestamp":"nope","cwd":"/x","parentSession":"/p/old.jsonl"}' % UB,
+    '{"type":"message","timestamp":"2026-01-27T19:06:01Z","message":{"role":"user","content":"dup"},"message":{"role":"assistant","content":"dup"}}',
+    '{"type":"message","timestamp":"2026-01-27T19:06:02Z","message":{"role":"user","content":"trailing"}}   ',
+]
+
+
+def _tricky_cases() -> dict[str, bytes]:
+    body = "\n".join(TRICKY_LINES).encode()
+    return {
+        f"{UA}.jsonl": (HDR % UA).encode() + b"\n" + body + b"\n",
+        # no header: rows before any header take the file name's uuid
+        f"{UA}.jsonl.bak.2026-01-27T19-05-10.512Z": body,
+        # garbled first line, no uuid in the name: the first header found
+        "notes.jsonl": b'{"type":"sess\n' + body + b"\n",
+        # no header and no uuid anywhere
+        "bare.jsonl": b"\n".join(x.encode() for x in TRICKY_LINES if '"session"' not in x),
+        # CRLF, BOM, invalid UTF-8, a blank CRLF line, no final newline
+        f"{UB}-topic-7.jsonl.reset.2026-01-27T19-05-10Z": b"\xef\xbb\xbf" + (HDR % UB).encode() + b"\r\n"
+        + b'{"type":"message","timestamp":"2026-01-27T19:05:11Z","message":{"role":"user","content":"bad \xff\xfe"}}\r\n\r\n'
+        + b'garbled \xc3\x28 line\r\n' + body.replace(b"\n", b"\r\n"),
+        f"2026-01-27T19-05-10-512Z_{UA}.jsonl": (HDR % UB).encode() + b"\n[]\n",
+        f"{UA}.jsonl.deleted.2026-01-27T19-05-10.512Z": b"",
+        "only-blank.jsonl": b"\n\n  \n",
+        "lone-cr.jsonl": b'{"type":"message","message":{"role":"user","content":"a\rb"}}\r\r\n{"type":"x"}\r',
+        "unicode-space.jsonl": '\u2028\n\x85\n{"type":"x"}\x0b\n'.encode(),
+    }
+
+
+@pytest.mark.parametrize("name", list(_tricky_cases()))
+def test_fast_reader_matches_reference(name):
+    data = _tricky_cases()[name]
+    res = parse_bytes(name, data)
+    ref, nlines, notes = _reference_parse(name, data)
+    assert res.events.schema == pl.Schema(FULL_SCHEMA)
+    assert res.events.equals(ref, null_equal=True)
+    assert res.lines == nlines
+    assert res.notes == notes
+
+
+@pytest.mark.parametrize("line", [x for x in TRICKY_LINES if x.strip()])
+def test_inline_fields_match_classify(line):
+    """Line by line: the inline message fields and timestamp agree with _classify / _entry_ts."""
+    import orjson
+
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return
+    if not isinstance(obj, dict):
+        return
+    assert transcript._fast_ts(obj) == transcript._entry_ts(obj)
+    msg = obj.get("message")
+    if obj.get("type") != "message" or not isinstance(msg, dict):
+        return
+    fields = transcript._message_fields(msg)
+    row = transcript._classify(obj, line)
+    if fields is None:
+        assert row.get("role") not in ("user", "assistant", "toolResult")
+        return
+    kind, role, text, mid, stop = fields
+    assert (kind, role, text, mid, stop) == (
+        row["kind"], row.get("role"), row["text"], row.get("message_id"), row.get("stop_reason"))
+
+
+def test_columns_to_frame_matches_rows_to_frame():
+    rows = [
+        {"ts": 1769540713000000, "ts_note": "a", "source": "s", "line": 1, "format": "transcript", "kind": "user_message",
+         "session_id": "x", "role": "user", "text": "t", "message_id": "1"},
+        {"ts": None, "ts_note": "b", "source": "s", "line": 2, "format": "transcript", "kind": "unparsed", "text": "raw"},
+    ]
+    cols = {name: [r.get(name) for r in rows] for name in ("ts", "ts_note", "source", "line", "format", "kind",
+                                                          "session_id", "role", "text", "message_id")}
+    assert transcript.columns_to_frame(cols, 2).equals(transcript.rows_to_frame(rows), null_equal=True)
+    assert transcript.columns_to_frame({}, 0).equals(transcript.rows_to_frame([]), null_equal=True)
+    # longer than the cached null columns: built, not sliced
+    n = transcript._NULL_CACHE_LEN + 3
+    big = transcript.columns_to_frame({"line": list(range(n))}, n)
+    assert big.height == n and big["host"].null_count() == n and big.schema == pl.Schema(FULL_SCHEMA)
+
+
+@pytest.mark.parametrize("head", [
+    b"", b"\n\n", b"  \n" + (HDR % UA).encode() + b"\n", (HDR % UA).encode(), b"garbage\n" + (HDR % UA).encode(),
+    b'{"type":"session","id":5}\n', b'{"type":"session","id":""}\n', b'[1]\n',
+    b'{"type":"message","message":{"role":"user"}}\n',
+    b'{"ts":1,"jobId":"x"}\n{"ts":2}\n',
+    (HDR % UA).encode() + b"\n" + b"x" * 70000,  # cut head: the header line is complete
+    b"x" * 70000,  # one cut line and nothing else
+    b"{" + b" " * (65536 - len(HDR % UA)) + (HDR % UA).encode()[1:],  # exactly 64 KiB, one line, no newline
+    (HDR % UA).encode()[:40] + b" " * 70000,
+    b"\n" * 70000 + (HDR % UA).encode(),  # the header is the cut last piece: not looked at
+])
+@pytest.mark.parametrize("fname", [f"{UA}.jsonl", "notes.jsonl", f"cron/runs/{UA}.jsonl", "x.txt"])
+def test_sniff_shortcut_matches_full_sniff(head, fname):
+    head = head[:65536]
+    assert transcript.sniff(Path(fname), head) == transcript._sniff_head(Path(fname), head)
+    objs = transcript._head_objects(head)
+    assert transcript._first_head_object(head) == (objs[0] if objs else None)
+
+
+# sessions.json (session_store._key_lines shares nothing with transcripts but lives in this
+# speed-up: it found each key with a regex compiled per key, past re's 512-pattern cache)
+
+
+def _reference_key_lines(text: str, keys: list[str]) -> dict[str, int]:
+    import re
+
+    import orjson
+
+    out, pos, line = {}, 0, 1
+    for key in keys:
+        rx = re.compile(re.escape(orjson.dumps(key).decode()) + r"\s*:")
+        m = rx.search(text, pos) or rx.search(text)
+        if m is None:
+            continue
+        start = m.start()
+        line = line + text.count("\n", pos, start) if start >= pos else text.count("\n", 0, start) + 1
+        pos = start
+        out[key] = line
+    return out
+
+
+@pytest.mark.parametrize("text,keys", [
+    ('{\n  "a": {"b": "a"},\n  "b" :\n 1,\n "c"\t:2}', ["a", "b", "c"]),
+    ('{"x": "a", "a": 1}', ["a"]),  # the key's text occurs first as a value
+    ('{"a":1,\n"b":2,\n"a" : 3}', ["b", "a"]),  # out of order: searched again from the top
+    ('{"k\\"q": 1, "ü\\n": 2}', ['k"q', "ü\n"]),
+    ('{"aa": 1, "a": 2}', ["a", "missing"]),
+    ('{\n' + ",\n".join(f'"agent:main:k{i}": {{"sessionId": "k{i}"}}' for i in range(700)) + "\n}",
+     [f"agent:main:k{i}" for i in range(700)]),
+])
+def test_session_store_key_lines_match_regex_search(text, keys):
+    from moltdiag.parsers import session_store
+
+    assert session_store._key_lines(text, keys) == _reference_key_lines(text, keys)

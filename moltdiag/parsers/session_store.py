@@ -165,6 +165,22 @@ def _summary(key: str, entry: dict[str, Any]) -> str:
     return f"{head} ({', '.join(parts)})" if parts else head
 
 
+_COLON_AFTER = re.compile(r"\s*:")
+
+
+def _find_key(text: str, needle: str, pos: int) -> int:
+    r"""Start of the first `needle` at or after pos that a ':' follows (whitespace allowed), or -1.
+    The same match as searching `re.escape(needle) + r"\s*:"`, without compiling a pattern per key
+    (a store has thousands of keys; re's cache holds 512)."""
+    find, colon = text.find, _COLON_AFTER.match
+    start = find(needle, pos)
+    while start >= 0:
+        if colon(text, start + len(needle)):
+            return start
+        start = find(needle, start + 1)
+    return -1
+
+
 def _key_lines(text: str, keys: list[str]) -> dict[str, int]:
     """1-based line of each top-level key, searching forward in key order."""
     out: dict[str, int] = {}
@@ -172,11 +188,11 @@ def _key_lines(text: str, keys: list[str]) -> dict[str, int]:
     line = 1
     for key in keys:
         needle = orjson.dumps(key).decode()
-        rx = re.compile(re.escape(needle) + r"\s*:")
-        m = rx.search(text, pos) or rx.search(text)
-        if m is None:
+        start = _find_key(text, needle, pos)
+        if start < 0:
+            start = _find_key(text, needle, 0)
+        if start < 0:
             continue
-        start = m.start()
         if start >= pos:
             line += text.count("\n", pos, start)
         else:

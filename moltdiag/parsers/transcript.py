@@ -38,6 +38,7 @@ Blank lines are skipped (counted in `lines`, no event). NUL bytes make the file 
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path, PurePath
@@ -48,7 +49,7 @@ import polars as pl
 
 from moltdiag.knowledge.openclaw_texts import RESET_NOTICE_PREFIX, RESET_PROMPT_MARKERS
 from moltdiag.parsers.base import InputError, InputFile, ParsedSource
-from moltdiag.schema import UTC_US, conform
+from moltdiag.schema import FULL_SCHEMA, UTC_US, conform
 
 FORMAT = "transcript"
 
@@ -235,7 +236,40 @@ def _head_objects(head: bytes, limit: int = 20) -> list[Any]:
     return out
 
 
+def _first_head_object(head: bytes) -> Any:
+    """_head_objects(head)[0] (None when there is none), parsing only that line."""
+    cut = len(head) >= 64 * 1024  # then the last piece may be cut and is not looked at
+    start, end_all = 0, len(head)
+    while True:
+        end = head.find(b"\n", start)
+        if end < 0:
+            if cut and start > 0:
+                return None
+            end = end_all
+        raw = head[start:end]
+        if raw.strip():
+            try:
+                return orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                return None
+        if end >= end_all:
+            return None
+        start = end + 1
+
+
 def sniff(path: Path, head: bytes) -> float:
+    if b"\x00" in head:
+        return 0.0
+    # Shortcut: a first line that is a valid header decides alone (below, `header` wins in
+    # both branches), so the other 19 head lines need not be parsed.
+    first = _first_head_object(head)
+    if isinstance(first, dict) and first.get("type") == "session" and isinstance(first.get("id"), str):
+        return 0.98 if match_name(str(path)) else 0.9
+    return _sniff_head(path, head)
+
+
+def _sniff_head(path: Path, head: bytes) -> float:
+    """The full sniff on up to 20 head lines (what `sniff` falls back to)."""
     if b"\x00" in head:
         return 0.0
     objs = _head_objects(head)
@@ -439,70 +473,200 @@ def json_lines(lines: list[str]) -> list[tuple[int, str, Any]]:
     return out
 
 
+# ---------------------------------------------------------------------------------------
+# The per-line loop. It fills column lists directly (no row dicts) and handles the entries
+# that make up nearly every transcript (header; user / assistant / toolResult messages with a
+# string or block-list content; an ISO `…Z` timestamp) inline; every other entry goes through
+# _classify / _entry_ts, so both paths give the same values (tests/test_transcript.py checks
+# them against each other line by line).
+# ---------------------------------------------------------------------------------------
+
+_fromiso = datetime.fromisoformat
+# The bare-reset markers share a prefix; testing it first skips the any() for most texts.
+_PROMPT_PREFIX = os.path.commonprefix(list(RESET_PROMPT_MARKERS))
+_NOTE_UTC = "transcript timestamp (UTC)"
+
+
+def _fast_ts(obj: dict[str, Any]) -> tuple[int | None, str]:
+    """_entry_ts with a shortcut for the usual `…Z` ISO stamp (same result)."""
+    value = obj.get("timestamp")
+    if type(value) is str and value[-1:] == "Z":
+        try:
+            dt = _fromiso(value)
+        except ValueError:
+            return _entry_ts(obj)
+        if not dt.utcoffset():  # 'Z' always gives +00:00; iso_to_us would strip nothing and say "UTC"
+            delta = dt - _EPOCH
+            return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds, _NOTE_UTC
+    return _entry_ts(obj)
+
+
+def _fast_text(content: Any, tool_calls: bool) -> str:
+    """_content_text with a shortcut for a lone text block."""
+    if type(content) is list and len(content) == 1:
+        block = content[0]
+        if type(block) is dict and block.get("type") == "text":
+            t = block.get("text")
+            if type(t) is str:
+                return t
+    return _content_text(content, tool_calls=tool_calls)
+
+
+def _message_fields(msg: dict[str, Any]) -> tuple[str, str | None, str, str | None, str | None] | None:
+    """(kind, role, text, message_id, stop_reason) of a user / assistant / toolResult message,
+    exactly as _classify gives them; None for other roles (the caller uses _classify)."""
+    role = msg.get("role")
+    if role == "user":
+        text = _fast_text(msg.get("content"), False)
+        kind = "user_message"
+        if _PROMPT_PREFIX in text and any(m in text for m in RESET_PROMPT_MARKERS):
+            kind = "reset_prompt"
+        mid = _last_message_id(text) if "message_id" in text else None
+        return kind, "user", text, mid, None
+    if role == "assistant":
+        text = _fast_text(msg.get("content"), True)
+        stop = msg.get("stopReason")
+        stop_s = stop if type(stop) is str else None
+        err = msg.get("errorMessage")
+        if type(err) is str and err:
+            text = f"{text}\n[error: {err}]" if text else f"[error: {err}]"
+        kind = "reset_notice" if text.lstrip().startswith(RESET_NOTICE_PREFIX) else "assistant_message"
+        if msg.get("model") == "delivery-mirror":
+            text = "[delivery-mirror] " + text
+        elif stop_s == "injected":
+            text = "[injected] " + text
+        return kind, "assistant", text, None, stop_s
+    if role == "toolResult":
+        name = msg.get("toolName") or "tool"
+        tag = f"{name} error" if msg.get("isError") is True else str(name)
+        return "tool_result", "toolResult", f"[{tag}] {_fast_text(msg.get('content'), False)}", None, None
+    return None
+
+
+# Null columns, sliced per file instead of built per file (a slice shares the buffer).
+_NULL_COLUMNS = ("channel", "session_key", "host", "ident", "pid", "subsystem", "level", "code", "backoff_ms",
+                 "after_code", "duration_ms", "listener", "event_name", "wall", "wall_has_year")
+_NULL_CACHE: dict[str, pl.Series] = {}
+_NULL_CACHE_LEN = 1 << 16
+
+
+def _null_series(name: str, n: int) -> pl.Series:
+    if n > _NULL_CACHE_LEN:
+        return pl.Series(name, [None] * n, FULL_SCHEMA[name])
+    full = _NULL_CACHE.get(name)
+    if full is None:
+        full = _NULL_CACHE[name] = pl.Series(name, [None] * _NULL_CACHE_LEN, FULL_SCHEMA[name])
+    return full.slice(0, n)
+
+
+def columns_to_frame(cols: dict[str, list[Any]], n: int) -> pl.DataFrame:
+    """Column lists (names from _ROW_SCHEMA, ts as epoch µs, each of length n; a missing name
+    is all null) -> a frame conforming to the schema, equal to rows_to_frame of the same rows."""
+    series: list[pl.Series] = []
+    for name, dtype in FULL_SCHEMA.items():
+        values = cols.get(name)
+        if values is None:
+            series.append(_null_series(name, n))
+        elif name == "ts":
+            series.append(pl.Series("ts", values, pl.Int64).cast(UTC_US))
+        else:
+            series.append(pl.Series(name, values, dtype))
+    return pl.DataFrame(series)
+
+
 def parse(source: InputFile) -> ParsedSource:
     text, notes = decode_text(source, "session transcript")
     lines = split_lines(text)
     name_m = match_name(source.name)
     name_sid = name_m.group("sid").lower() if name_m and name_m.group("sid") else None
+    src = source.name
 
-    parsed = json_lines(lines)  # (line no, raw, obj or BAD)
-    first_header_id = next((obj["id"] for _, _, obj in parsed if _is_header(obj)), None)
+    # One tuple per row: (line, ts µs, ts_note, kind, session_id, role, text, message_id, stop_reason);
+    # session_id is None for rows before the first valid header and filled in below.
+    rows: list[tuple[Any, ...]] = []
+    add = rows.append
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    current: str | None = None  # id of the most recent valid header
+    first_header_id: str | None = None
+    before_header = 0  # rows before the first valid header
+    first_line = 0  # line number of the first non-blank line
+    first_ok = False  # that line is a valid header
 
-    first_ok = bool(parsed) and _is_header(parsed[0][2])
+    for i, raw in enumerate(lines, 1):
+        if raw[:1] != "{" and not raw.strip():
+            continue
+        try:
+            obj = loads(raw)
+        except decode_error:
+            obj = BAD
+        if not first_line:
+            first_line = i
+            first_ok = _is_header(obj)
+        if type(obj) is not dict:
+            add((i, None, "no timestamp (unparsed line)", "unparsed", current, None, raw, None, None))
+        else:
+            etype = obj.get("type")
+            if etype == "message":
+                msg = obj.get("message")
+                fields = _message_fields(msg) if type(msg) is dict else None
+                if fields is not None:
+                    us, note = _fast_ts(obj)
+                    add((i, us, note, fields[0], current, fields[1], fields[2], fields[3], fields[4]))
+                    continue
+            elif etype == "session" and _is_header(obj):
+                current = obj["id"]
+                if first_header_id is None:
+                    first_header_id = current
+                    before_header = len(rows)
+                us, how = iso_to_us(obj.get("timestamp"))
+                desc = f"session header v{obj.get('version', '?')} cwd={obj.get('cwd', '?')}"
+                if obj.get("parentSession"):
+                    desc += f" parentSession={obj['parentSession']}"
+                note = f"transcript timestamp ({how})" if us is not None else "no timestamp in header"
+                add((i, us, note, "session_start", current, None, desc, None, None))
+                continue
+            us, note = _fast_ts(obj)
+            row = _classify(obj, raw)
+            add((i, us, note, row["kind"], current, row.get("role"), row.get("text"), row.get("message_id"),
+                 row.get("stop_reason")))
+    if first_header_id is None:
+        before_header = len(rows)
+
     fallback = name_sid or first_header_id
-    if parsed and not first_ok:
+    if first_line and not first_ok:
         if name_sid:
-            notes.append(f"no valid session header on line {parsed[0][0]}; session_id taken from the file name ({name_sid})")
+            notes.append(f"no valid session header on line {first_line}; session_id taken from the file name ({name_sid})")
         elif first_header_id:
-            notes.append(f"no valid session header on line {parsed[0][0]}; session_id taken from the first header found ({first_header_id})")
+            notes.append(f"no valid session header on line {first_line}; session_id taken from the first header found ({first_header_id})")
         else:
             notes.append("no valid session header and no uuid in the file name; session_id left empty")
     if first_header_id and name_sid and first_header_id.lower() != name_sid:
         notes.append(f"header id {first_header_id} differs from the file name's uuid {name_sid}")
 
-    rows: list[dict[str, Any]] = []
-    current = fallback
-    src = source.name
-    for i, raw, obj in parsed:
-        if not isinstance(obj, dict):
-            rows.append({
-                "ts": None, "ts_note": "no timestamp (unparsed line)", "source": src, "line": i,
-                "format": FORMAT, "kind": "unparsed", "session_id": current, "text": raw,
-            })
-            continue
-        if _is_header(obj):
-            current = obj["id"]
-            us, how = iso_to_us(obj.get("timestamp"))
-            desc = f"session header v{obj.get('version', '?')} cwd={obj.get('cwd', '?')}"
-            if obj.get("parentSession"):
-                desc += f" parentSession={obj['parentSession']}"
-            rows.append({
-                "ts": us, "ts_note": f"transcript timestamp ({how})" if us is not None else "no timestamp in header",
-                "source": src, "line": i, "format": FORMAT, "kind": "session_start", "session_id": current,
-                "text": desc,
-            })
-            continue
-        us, note = _entry_ts(obj)
-        row = _classify(obj, raw)
-        row.update({"ts": us, "ts_note": note, "source": src, "line": i, "format": FORMAT, "session_id": current})
-        rows.append(row)
-
     if name_m and name_m.group("reason"):
         reason, stamp = name_m.group("reason").lower(), name_m.group("ats")
-        us = archive_ts_to_us(stamp)
-        rows.append({
-            "ts": us, "ts_note": "archive time from the file name (UTC)", "source": src, "line": 0,
-            "format": FORMAT, "kind": "session_archive", "session_id": current or fallback,
-            "text": f"{_ARCHIVE_TEXT[reason]} at {stamp}",
-        })
+        add((0, archive_ts_to_us(stamp), "archive time from the file name (UTC)", "session_archive",
+             current or fallback, None, f"{_ARCHIVE_TEXT[reason]} at {stamp}", None, None))
         notes.append(f"archived transcript ({reason}); session_archive event at line 0, time from the file name")
     if name_m and name_m.groupdict().get("fts"):
         notes.append(f"forked thread transcript (fork time in name: {name_m.group('fts')})")
 
+    n = len(rows)
+    if n:
+        c_line, c_ts, c_note, c_kind, c_sid, c_role, c_text, c_mid, c_stop = map(list, zip(*rows))
+        if before_header and fallback is not None:
+            c_sid[:before_header] = [fallback] * before_header
+    else:
+        c_line = c_ts = c_note = c_kind = c_sid = c_role = c_text = c_mid = c_stop = []
+    events = columns_to_frame({
+        "ts": c_ts, "ts_note": c_note, "source": [src] * n, "line": c_line, "format": [FORMAT] * n,
+        "kind": c_kind, "session_id": c_sid, "message_id": c_mid, "role": c_role, "stop_reason": c_stop,
+        "text": c_text,
+    }, n)
     return ParsedSource(
         source=src,
         format=FORMAT,
-        events=rows_to_frame(rows),
+        events=events,
         lines=len(lines),
         notes=notes,
         mtime=source.mtime(),
