@@ -89,7 +89,8 @@ def timeline_from_parsed(
     year: int | None = None,
     flap_gap: timedelta = DEFAULT_GAP,
 ) -> Timeline:
-    frames = [schema.conform(p.events) for p in parsed if p.events.height]
+    full = pl.Schema(schema.FULL_SCHEMA)
+    frames = [p.events if p.events.schema == full else schema.conform(p.events) for p in parsed if p.events.height]
     events = pl.concat(frames, how="vertical", rechunk=False) if frames else schema.empty_frame()
     del frames
     for p in parsed:

@@ -83,7 +83,17 @@ def _logical_path(inp: InputFile) -> Path:
 def sniff(inp: InputFile, modules: list[ModuleType] | None = None) -> tuple[ModuleType | None, float]:
     best, best_score = None, 0.0
     logical = _logical_path(inp)
-    for module in modules or parser_modules():
+    modules = modules or parser_modules()
+    # A module whose file-name pattern claims the file (`<uuid>.jsonl` for a transcript) is
+    # asked first: when it is certain, the other sniffers need not read the head at all (10k
+    # transcripts: 2 s of sniffing -> 0.15 s). Otherwise every sniffer runs, in the usual order.
+    for module in modules:
+        claims = getattr(module, "claims_name", None)
+        if claims is not None and claims(logical):
+            score = float(module.sniff(logical, inp.head))
+            if score >= CERTAIN:
+                return module, score
+    for module in modules:
         score = float(module.sniff(logical, inp.head))
         if score > best_score:
             best, best_score = module, score

@@ -199,6 +199,11 @@ _ARCHIVE_TEXT = {
 }
 
 
+def claims_name(path: Path) -> bool:
+    """The file name is a transcript's (`<uuid>.jsonl`, archived or forked forms): sniff me first."""
+    return match_name(path.name) is not None
+
+
 def match_name(name: str) -> re.Match[str] | None:
     base = base_name(name)
     for rx in NAME_RES:
