@@ -83,18 +83,19 @@ def _prefix_mask(column: pl.Series, prefixes: tuple[str, ...]) -> pl.Series | bo
 
 
 def stamped_steps(events: pl.DataFrame, prefixes: tuple[str, ...], keep: pl.Expr | None = None) -> pl.DataFrame:
-    """Every stamped line of the chosen sources with the previous stamped line of its source, or
-    only the steps `keep` selects (filtered before the source names are attached).
+    """Every stamped line of the chosen sources with the previous stamped line of its source; with
+    `keep` (an expression on _delta_s and _elided), only the steps it selects.
 
     Columns: source, line, ts, _prev_line, _prev_ts, _delta_s (seconds, negative = backwards),
     _elided (a `gap` marker lies between the two lines).
 
-    The events frame is wide (long `text`, ~25 columns) and sorted by time; only the few narrow
-    columns needed are taken, and only the rows that matter (stamped lines and elision markers),
-    before the sort into (source, line) order. After that sort each source's rows are contiguous,
-    so "the previous stamped line of the same source" is a plain shift guarded by a source
-    comparison, and one running count of elision markers serves every source. With a single source
-    (the usual large journal) the sort key is the line number alone.
+    The events frame is wide (~25 columns, long `text`) and sorted by time. Only narrow columns
+    are read (line, ts, two flags; source when there are several), only stamped lines and elision
+    markers are kept, and (source, line) order is a permutation of those rows: stamps and flags
+    are gathered into it, so consecutive rows are consecutive stamped lines and one running count
+    of elision markers serves every source. `keep` is evaluated in that order; only the steps it
+    selects get their line numbers, previous stamp and source. With one source (the usual large
+    journal) the sort key is the line number alone.
     """
     if not prefixes or events.is_empty():
         return _NO_STEPS
