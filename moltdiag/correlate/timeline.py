@@ -93,6 +93,9 @@ def timeline_from_parsed(
     frames = [p.events if p.events.schema == full else schema.conform(p.events) for p in parsed if p.events.height]
     events = pl.concat(frames, how="vertical", rechunk=False) if frames else schema.empty_frame()
     del frames
+    if events.n_chunks() > 256:
+        # thousands of small transcripts: every later expression would visit each chunk
+        events = events.rechunk()
     for p in parsed:
         p.release_events()
     mtimes = {p.source: p.mtime for p in parsed}

@@ -7,16 +7,18 @@ parse() (see base.py). This module only decides which parser reads which file.
 from __future__ import annotations
 
 import bz2
+import functools
 import gzip
 import hashlib
 import importlib
 import lzma
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from moltdiag.parsers.base import PROGRESS, InputError, InputFile, ParsedSource
+from moltdiag.parsers.base import PROGRESS, DiskFile, InputError, InputFile, ParsedSource, file_sha256, report_progress
 
 PARSER_MODULES = (
     "events_parquet",
@@ -118,7 +120,8 @@ def parse_file(inp: InputFile, *, explicit: bool = True, modules: list[ModuleTyp
     parsed.size = inp.raw_size if inp.raw_size is not None else len(inp.data)
     parsed.sha256 = inp.raw_sha256
     if parsed.sha256 is None:
-        parsed.digest_of = inp.sha256
+        # a file on disk: read again only if a report asks (and picklable for worker processes)
+        parsed.digest_of = functools.partial(file_sha256, inp.path) if isinstance(inp, DiskFile) else inp.sha256
     return parsed
 
 
@@ -169,40 +172,79 @@ def _parse_with_progress(inp: InputFile, explicit: bool, modules: list[ModuleTyp
     return result
 
 
+PARALLEL_MIN_FILES = 64  # a directory of at least this many files is parsed by worker processes
+
+
 def load_inputs(paths: list[str], *, low_memory: bool = False) -> tuple[list[ParsedSource], list[Skipped]]:
     """Parse every input. Raises InputError for an unusable explicit file or an empty selection.
-    `low_memory`: streaming parsers keep diagnostic rows and a sample of routine ones."""
-    modules = parser_modules()
-    parsed: list[ParsedSource] = []
-    skipped: list[Skipped] = []
-    from moltdiag.parsers import containers
+    `low_memory`: streaming parsers keep diagnostic rows and a sample of routine ones.
 
-    for path, explicit in expand_paths(paths):
-        members: list[containers.SkippedMember] = []
-        try:
-            inputs = containers.expand(path, members)
-        except InputError as exc:
-            if explicit:
-                raise
-            skipped.append(Skipped(path, str(exc)))
-            continue
-        skipped.extend(Skipped(m.source, m.reason) for m in members)
-        # Inside an archive an unknown member is skipped, like a file in a directory.
-        in_archive = any(containers.SEP in i.name for i in inputs)
-        for inp in inputs:
-            inp.keep_routine = not low_memory
-            try:
-                result = _parse_with_progress(inp, explicit and not in_archive, modules)
-            except InputError as exc:
-                if explicit and not in_archive:
-                    raise
-                skipped.append(Skipped(inp.name, str(exc)))
-                continue
-            if result is None:
-                skipped.append(Skipped(inp.name, "not a format moltdiag reads"))
-            else:
-                parsed.append(result)
-    if not any(p.events.height for p in parsed):
+    Files found in directories are parsed by worker processes (parsers/worker.py) when there
+    are many of them (thousands of transcripts): their parsers are per-line Python, which one
+    process runs on one core. Results keep the order of the paths either way."""
+    entries = expand_paths(paths)
+    results: list[list[ParsedSource | Skipped] | None] = [None] * len(entries)
+    found = [i for i, (_, explicit) in enumerate(entries) if not explicit]
+    workers = min(os.cpu_count() or 1, 8)
+    running = []
+    if workers > 1 and len(found) >= PARALLEL_MIN_FILES and os.environ.get("MOLTDIAG_WORKERS") != "1":
+        from moltdiag.parsers import worker
+
+        share = -(-len(found) // workers)
+        for k in range(0, len(found), share):
+            part = found[k:k + share]
+            running.append((part, worker.start([entries[i] for i in part], low_memory)))
+    modules = parser_modules()
+    taken = {i for part, _ in running for i in part}
+    for i in range(len(entries)):
+        if i not in taken:
+            results[i] = _load_one(*entries[i], low_memory, modules)
+    for part, job in running:
+        out = job.result()
+        if out is None:  # the worker failed (it said why on stderr): read its files here
+            out = [_load_one(*entries[i], low_memory, modules) for i in part]
+        for i, items in zip(part, out):
+            results[i] = items
+        report_progress(sum(_size(entries[i][0]) for i in part))
+    parsed = [r for out in results for r in out or [] if isinstance(r, ParsedSource)]
+    skipped = [r for out in results for r in out or [] if isinstance(r, Skipped)]
+    if not any(p.rows for p in parsed):
         where = ", ".join(paths)
         raise InputError(f"{where}: nothing moltdiag can read here ({len(skipped)} file(s) skipped)")
     return parsed, skipped
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def _load_one(path: str, explicit: bool, low_memory: bool,
+              modules: list[ModuleType]) -> list[ParsedSource | Skipped]:
+    """The ParsedSources (and Skipped members) of one path; raises for an unusable explicit file."""
+    from moltdiag.parsers import containers
+
+    out: list[ParsedSource | Skipped] = []
+    members: list[containers.SkippedMember] = []
+    try:
+        inputs = containers.expand(path, members)
+    except InputError as exc:
+        if explicit:
+            raise
+        return [Skipped(path, str(exc))]
+    out.extend(Skipped(m.source, m.reason) for m in members)
+    # Inside an archive an unknown member is skipped, like a file in a directory.
+    in_archive = any(containers.SEP in i.name for i in inputs)
+    for inp in inputs:
+        inp.keep_routine = not low_memory
+        try:
+            result = _parse_with_progress(inp, explicit and not in_archive, modules)
+        except InputError as exc:
+            if explicit and not in_archive:
+                raise
+            out.append(Skipped(inp.name, str(exc)))
+            continue
+        out.append(result if result is not None else Skipped(inp.name, "not a format moltdiag reads"))
+    return out

@@ -149,6 +149,11 @@ _OPENERS: dict[str, Callable[[BinaryIO], BinaryIO]] = {
 }
 
 
+def file_sha256(path: Path) -> str:
+    with Path(path).open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
 class _Decompressing:
     """A decompressing reader that also closes the file under it (GzipFile and BZ2File given a
     file object leave it open) and keeps it at hand for progress."""
@@ -232,8 +237,7 @@ class DiskFile(InputFile):
 
     def sha256(self) -> str:
         if self._sha is None:
-            with self.path.open("rb") as fh:
-                self._sha = hashlib.file_digest(fh, "sha256").hexdigest()
+            self._sha = file_sha256(self.path)
         return self._sha
 
     def is_blank(self) -> bool:
