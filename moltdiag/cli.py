@@ -47,6 +47,7 @@ Examples:
   moltdiag check journal.txt sessions/ --format json | jq '.findings[].summary'
   moltdiag check journal.txt sessions/ --daily-hour 4 --idle-minutes 120
   moltdiag check bundle/ --fail-on high      # exit 1 only for high-severity findings
+  moltdiag check months-of-journal.txt.gz --low-memory   # larger than RAM: ~200 MB whatever the size
 \b
 Exit status: 0 no findings, 1 findings (at or above --fail-on; never with
 --fail-on none), 2 usage error or unreadable input, 3 internal error.

@@ -312,19 +312,21 @@ def _with_console_parts(df: pl.DataFrame, stamp: pl.Series, tag: pl.Series, msg:
         is_level = is_level | (tag.is_null() & df["level"].is_not_null())
     if is_level.any():
         # `[LEVEL] subsystem | message key=value` (spec §8.2 pretty/plain variants): the tag is a
-        # level, the subsystem stands before the pipe.
+        # level, the subsystem stands before the pipe. Split on those rows only (few, usually).
         whole = df["text"] if "text" in df.columns else msg
-        parts = pl.DataFrame({"tag": tag, "msg": msg.fill_null(whole) if msg is not None else whole,
-                              "lvl": is_level}).with_columns(
+        full_msg = msg.fill_null(whole) if msg is not None else whole
+        idx = is_level.arg_true()
+        parts = pl.DataFrame({"tag": tag.gather(idx), "msg": full_msg.gather(idx)}).with_columns(
             piped=pl.col("msg").str.extract_groups(_PIPED_RE)
         ).select(
-            level=pl.when(pl.col("lvl") & pl.col("tag").str.to_uppercase().is_in(_LEVEL_TAGS))
+            level=pl.when(pl.col("tag").str.to_uppercase().is_in(_LEVEL_TAGS))
             .then(pl.col("tag").str.to_lowercase().str.replace("warning", "warn")),
-            tag=pl.when(pl.col("lvl")).then(pl.col("piped").struct.field("1")).otherwise(pl.col("tag")),
-            msg=pl.when(pl.col("lvl") & pl.col("piped").struct.field("2").is_not_null())
-            .then(pl.col("piped").struct.field("2")).otherwise(pl.col("msg")),
+            tag=pl.col("piped").struct.field("1"),
+            msg=pl.coalesce(pl.col("piped").struct.field("2"), pl.col("msg")),
         )
-        level, tag, msg = parts["level"], parts["tag"], parts["msg"]
+        level = _scatter(pl.Series("level", [None] * len(tag), dtype=pl.String), idx, parts["level"])
+        tag = _scatter(tag, idx, parts["tag"])
+        msg = _scatter(full_msg, idx, parts["msg"])
     sub = pl.coalesce(pl.col("subsystem"), pl.lit(tag)) if "subsystem" in df.columns else pl.lit(tag)
     columns = {"stamp": stamp, "subsystem": sub, "text": pl.coalesce(pl.lit(msg), pl.col("text"))}
     if level is not None:
