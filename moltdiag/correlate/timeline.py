@@ -54,15 +54,54 @@ def _fill_untimed(events: pl.DataFrame) -> pl.DataFrame:
     ).drop("_prev", "_next")
 
 
+def _timeline_order(events: pl.DataFrame) -> pl.Series:
+    """The row order of (ts, source, line), nulls last. Inputs arrive as one block of rows per
+    source with lines rising: then the blocks are put in source-name order and a stable sort on
+    `ts` alone finishes the job, sparing the three-key sort's row encoding (~90 bytes a row of
+    extra memory on a 1 GB journal). Anything else takes the three-key sort."""
+    n = events.height
+    source = events.get_column("source")
+    starts = source.ne_missing(source.shift(1)).fill_null(True)
+    start_rows = starts.arg_true()
+    names = source.gather(start_rows).cast(pl.String).to_list()
+    rising = (events.get_column("line").diff() > 0).fill_null(True) | starts
+    if len(set(names)) != len(names) or not rising.all():
+        return events.select(pl.arg_sort_by(["ts", "source", "line"], nulls_last=True, maintain_order=True)).to_series()
+    bounds = [*start_rows.to_list(), n]
+    idx = pl.get_index_type()
+    blocks = sorted(range(len(names)), key=lambda i: names[i])
+    if blocks == list(range(len(names))):
+        base = None  # already in source-name order
+    else:
+        base = pl.concat([pl.int_range(bounds[i], bounds[i + 1], dtype=idx, eager=True) for i in blocks])
+    ts = events.get_column("ts") if base is None else events.get_column("ts").gather(base)
+    within = pl.DataFrame({"ts": ts}).select(pl.arg_sort_by("ts", nulls_last=True, maintain_order=True)).to_series()
+    return within if base is None else base.gather(within)
+
+
 def _sort_lean(events: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     """`events.sort(by, nulls_last=True)`, in place, one column at a time: the order comes from
     the key columns alone and each column is replaced by its sorted copy, so the peak is the
     frame plus one column, not two frames (a 1 GB journal's text column alone is ~0.6 GB)."""
     if events.height < 2:
         return events
-    order = events.select(pl.arg_sort_by(by, nulls_last=True, maintain_order=True)).to_series()
-    if order.equals(pl.int_range(0, events.height, dtype=order.dtype, eager=True)):
-        return events  # already in order (one source, stamps running forward)
+    order = _timeline_order(events) if by == ["ts", "source", "line"] else \
+        events.select(pl.arg_sort_by(by, nulls_last=True, maintain_order=True)).to_series()
+    moved = (order != pl.int_range(0, events.height, dtype=order.dtype, eager=True)).arg_true()
+    if not moved.len():
+        return events  # already in order
+    if moved.len() * 10 < events.height:
+        # Nearly in order (one journal: a few lines whose console stamp runs ahead of the
+        # journal's): the out-of-place rows only trade places among themselves, so each column
+        # is taken out of the frame, rewritten at those rows in place, and put back.
+        sources = order.gather(moved)
+        for i, name in enumerate(events.columns):
+            column = events.drop_in_place(name)
+            values = column.gather(sources)
+            if not values.equals(column.gather(moved)):  # e.g. `source` of a single file: as is
+                column.scatter(moved, values)
+            events.insert_column(i, column)
+        return events
     # in place: the caller's frame is this frame, so a replaced column is really freed
     for i, name in enumerate(events.columns):
         events.replace_column(i, events[name].gather(order))

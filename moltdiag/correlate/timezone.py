@@ -229,6 +229,10 @@ def _offset_from_envelopes(events: pl.DataFrame) -> tuple[int, int] | None:
     return offset, int((minutes == offset).sum())
 
 
+def _other_sources(events: pl.DataFrame) -> bool:
+    return events.get_column("source").n_unique() > 1
+
+
 def resolve_clocks(
     events: pl.DataFrame,
     mtimes: dict[str, float | None],
@@ -239,14 +243,15 @@ def resolve_clocks(
     """Fill `ts` for rows that only have a wall clock; return the frame and what was decided."""
     report = ClockReport()
     fixed_tz_offset = parse_offset(tz) if tz else None
-    zoned = events.filter(pl.col("ts").is_not_null() & pl.col("wall").is_null())
+    zoned = events.select("source", "ts", "wall", "kind", "duration_ms").filter(pl.col("ts").is_not_null() & pl.col("wall").is_null())
     naive_sources = (
-        events.filter(pl.col("wall").is_not_null()).select("source").unique(maintain_order=True)["source"].to_list()
+        events.select("source", "wall").filter(pl.col("wall").is_not_null()).select("source").unique(maintain_order=True)["source"].to_list()
     )
-    frames = []
+    fills = []
+    # the clock reading needs these columns only (not the message: a 1 GB journal's rows)
+    narrow = events.select("source", "ts", "wall", "wall_has_year", "kind", "duration_ms")
     for source in naive_sources:
-        rows = events.filter(pl.col("source") == source)
-        naive = rows.filter(pl.col("wall").is_not_null())
+        naive = narrow.filter((pl.col("source") == source) & pl.col("wall").is_not_null())
         clock = SourceClock(source=source)
         has_year = bool(naive["wall_has_year"].fill_null(True).all())
         measured = _measured_offset(naive)
@@ -288,19 +293,21 @@ def resolve_clocks(
             clock.offset_how = "offset +00:00 ASSUMED (no zoned evidence to align with; pass --tz)"
 
         note = "host-local stamp; " + clock.offset_how + (f"; {clock.year_how}" if clock.year_how else "")
-        rows = rows.with_columns(
-            ts=pl.when(pl.col("ts").is_null() & pl.col("wall").is_not_null())
-            .then(_wall_to_utc(pl.col("wall"), clock).cast(UTC_US))
-            .otherwise(pl.col("ts")),
-            ts_note=pl.when(pl.col("ts").is_null() & pl.col("wall").is_not_null())
-            .then(pl.lit(note))
-            .otherwise(pl.col("ts_note")),
-        )
-        frames.append(rows)
+        fills.append((source, clock, note))
         report.sources.append(clock)
+    del narrow
 
-    rest = events.filter(~pl.col("source").is_in(naive_sources))
-    out = pl.concat([rest, *frames], how="vertical") if frames else events
+    # Every source's wall clocks in one pass over the frame, in place of filtering it per source
+    # and concatenating (which held a second copy of every row, text included).
+    out = events
+    if fills:
+        ts, ts_note = pl.col("ts"), pl.col("ts_note")
+        untimed = pl.col("ts").is_null() & pl.col("wall").is_not_null()
+        for source, clock, note in fills:
+            mine = untimed & (pl.col("source") == source) if len(fills) > 1 or _other_sources(events) else untimed
+            ts = pl.when(mine).then(_wall_to_utc(pl.col("wall"), clock).cast(UTC_US)).otherwise(ts)
+            ts_note = pl.when(mine).then(pl.lit(note, dtype=pl.Categorical())).otherwise(ts_note)
+        out = events.with_columns(ts=ts, ts_note=ts_note.cast(pl.Categorical()))
 
     # Display zone: --tz, else the first naive source's zone, else an offset a journal stated.
     if tz:
