@@ -51,8 +51,11 @@ INTERNAL_SCHEMA: dict[str, pl.DataType] = {
 # strings (`public`); code that needs string functions on them casts first.
 COMPACT_COLUMNS = ("ts_note", "source", "format", "host", "ident", "channel", "subsystem", "level", "kind",
                    "listener", "event_name", "role", "stop_reason")
+# Codes and backoffs are small numbers, and null on almost every row: 32 bits inside.
+NARROW_INT_COLUMNS = ("code", "backoff_ms", "after_code")
 FULL_SCHEMA: dict[str, pl.DataType] = {
-    **{name: (pl.Categorical() if name in COMPACT_COLUMNS else dtype) for name, dtype in EVENT_SCHEMA.items()},
+    **{name: (pl.Categorical() if name in COMPACT_COLUMNS else pl.Int32 if name in NARROW_INT_COLUMNS else dtype)
+       for name, dtype in EVENT_SCHEMA.items()},
     **INTERNAL_SCHEMA,
 }
 

@@ -26,7 +26,7 @@ from typing import BinaryIO, Callable, Iterator
 import polars as pl
 
 HEAD_BYTES = 64 * 1024
-CHUNK_BYTES = 32 << 20  # line-format parsers read this much at a time
+CHUNK_BYTES = 16 << 20  # line-format parsers read this much at a time
 LOW_MEMORY_CHUNK_BYTES = 4 << 20
 
 # Called with the number of input bytes (as stored on disk) just consumed; the CLI's progress bar.
