@@ -241,3 +241,22 @@ def test_progress_bar_counts_every_input_byte(tmp_path, monkeypatch):
         assert PROGRESS.get() is None
     with cli._progress([str(journal)], quiet=False):
         assert PROGRESS.get() is not None
+
+
+@pytest.mark.parametrize("inherited,expected", [
+    (None, "dirty_decay_ms:0,muzzy_decay_ms:0"),
+    ("dirty_decay_ms:500,muzzy_decay_ms:1000", "dirty_decay_ms:0,muzzy_decay_ms:0"),  # polars' own, inherited
+    ("dirty_decay_ms:100", "dirty_decay_ms:100"),  # the user's choice stays
+])
+def test_allocator_setting_respects_the_user_not_polars_defaults(inherited, expected):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
+    if inherited is not None:
+        env["_RJEM_MALLOC_CONF"] = inherited
+    env["PYTHONPATH"] = str(ROOT)
+    out = subprocess.run([sys.executable, "-c", "import os, moltdiag; print(os.environ.get('_RJEM_MALLOC_CONF'))"],
+                         env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert out == expected
