@@ -63,6 +63,10 @@ def child(mode: str, out: str, paths: list[str], tz: str | None) -> None:
     import resource
 
     began = time.perf_counter()
+    import moltdiag
+
+    if mode == "check-low-memory":  # as `moltdiag --low-memory` does before polars loads
+        moltdiag._allocator(moltdiag.ALLOCATOR_LOW_MEMORY)
     from moltdiag.correlate.timeline import build_timeline
     from moltdiag.rules import evaluate, load_rules
     from moltdiag.rules.finding import iso_z

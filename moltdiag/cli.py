@@ -141,6 +141,10 @@ def _common(func):
             "journal": journal or bool(unit), "unit": unit, "user": user, "since": journal_since,
         }
         meta["moltdiag.read"] = {"low_memory": low_memory, "quiet": quiet}
+        if low_memory:  # freed pages back to the system at once (before polars loads)
+            import moltdiag
+
+            moltdiag._allocator(moltdiag.ALLOCATOR_LOW_MEMORY)
 
         return func(*args, **kwargs)
 

@@ -243,12 +243,15 @@ def test_progress_bar_counts_every_input_byte(tmp_path, monkeypatch):
         assert PROGRESS.get() is not None
 
 
-@pytest.mark.parametrize("inherited,expected", [
-    (None, "dirty_decay_ms:0,muzzy_decay_ms:0"),
-    ("dirty_decay_ms:500,muzzy_decay_ms:1000", "dirty_decay_ms:0,muzzy_decay_ms:0"),  # polars' own, inherited
-    ("dirty_decay_ms:100", "dirty_decay_ms:100"),  # the user's choice stays
+@pytest.mark.parametrize("inherited,low_memory,expected", [
+    (None, False, "dirty_decay_ms:100,muzzy_decay_ms:0"),
+    (None, True, "dirty_decay_ms:0,muzzy_decay_ms:0"),
+    ("dirty_decay_ms:500,muzzy_decay_ms:1000", False, "dirty_decay_ms:100,muzzy_decay_ms:0"),  # polars' own
+    ("dirty_decay_ms:100,muzzy_decay_ms:0", True, "dirty_decay_ms:0,muzzy_decay_ms:0"),  # ours, inherited
+    ("dirty_decay_ms:250", False, "dirty_decay_ms:250"),  # the user's choice stays
+    ("dirty_decay_ms:250", True, "dirty_decay_ms:250"),
 ])
-def test_allocator_setting_respects_the_user_not_polars_defaults(inherited, expected):
+def test_allocator_setting_respects_the_user_not_polars_defaults(inherited, low_memory, expected):
     import os
     import subprocess
     import sys
@@ -257,6 +260,9 @@ def test_allocator_setting_respects_the_user_not_polars_defaults(inherited, expe
     if inherited is not None:
         env["_RJEM_MALLOC_CONF"] = inherited
     env["PYTHONPATH"] = str(ROOT)
-    out = subprocess.run([sys.executable, "-c", "import os, moltdiag; print(os.environ.get('_RJEM_MALLOC_CONF'))"],
-                         env=env, capture_output=True, text=True, check=True).stdout.strip()
-    assert out == expected
+    code = "import os, moltdiag\n"
+    if low_memory:
+        code += "moltdiag._allocator(moltdiag.ALLOCATOR_LOW_MEMORY)\n"
+    code += "print(os.environ.get('_RJEM_MALLOC_CONF'))"  # what polars will read when it loads
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == expected
