@@ -539,3 +539,22 @@ def test_times_are_ordered_across_offset_switch():
     r = parse([before, after])
     a, b = r.events["ts"].to_list()
     assert b - a == timedelta(seconds=2)
+
+
+@pytest.mark.parametrize("size", [1, 300, 2048])
+def test_read_in_small_pieces_gives_the_same_events_and_notes(size, monkeypatch):
+    """Streaming (parsers/streaming.py): pieces cut anywhere; the notes' line numbers are the
+    file's, not the piece's."""
+    from moltdiag.parsers import streaming
+
+    lines = [DISCORD_RECORD] * 6 + ["not json at all", DISCORD_RECORD[:40], "[1,2,3]"] + [
+        sub("gateway/channels/discord", f"gateway: WebSocket connection closed with code 100{i % 7}") for i in range(12)
+    ] + ['{"type":"log","time":"2026-01-27T19:05:10.412Z","level":"info","subsystem":"x","message":"m",'
+         '"raw":"not a record"}']
+    whole = parse(lines)
+    monkeypatch.setattr(streaming, "CHUNK_BYTES", size)
+    pieces = parse(lines)
+    assert pieces.events.equals(whole.events)
+    assert (pieces.lines, pieces.notes, pieces.format, pieces.unparsed) == (whole.lines, whole.notes, whole.format,
+                                                                          whole.unparsed)
+    assert any("(line 7)" in n for n in whole.notes) and any("(line 8)" in n for n in whole.notes)

@@ -58,8 +58,9 @@ import orjson
 import polars as pl
 
 from moltdiag.parsers.base import HEAD_BYTES, InputError, InputFile, ParsedSource
-from moltdiag.parsers.journald_text import decode_lines, head_lines
+from moltdiag.parsers.journald_text import decode_lines_counted, head_lines, invalid_utf8_note
 from moltdiag.parsers.openclaw_messages import classify, parse_iso_utc, split_console_prefix, strip_ansi
+from moltdiag.parsers.streaming import Piece, parse_in_pieces
 from moltdiag.schema import NAIVE_US, UTC_US, conform
 
 FORMAT = "openclaw-file-log"
@@ -304,6 +305,9 @@ def _decode(lines: pl.DataFrame, data: bytes | None = None) -> pl.DataFrame:
 
     for offset in range(0, bulk.height, _CHUNK):
         run(bulk.slice(offset, _CHUNK))
+    # `run` refers to itself through its closure: that cycle would keep `frames` (this piece's
+    # decoded columns) alive until Python's cycle collector runs, dozens of pieces later
+    del run
     for line, raw_line in rest.select("line", "raw_line").iter_rows():
         _slow(rows, line, raw_line)
 
@@ -503,20 +507,22 @@ def _events(work: pl.DataFrame, source: str) -> pl.DataFrame:
 # --- entry points ------------------------------------------------------------------------
 
 
-def _read_lines(data: bytes) -> tuple[pl.DataFrame, int, list[str], bytes | None]:
+def _read_lines(data: bytes) -> tuple[pl.DataFrame, int, int, bytes | None]:
     """`decode_lines` semantics (1-based `line`, `raw` without CR/BOM), Polars' native line
     reader first: splitting one large string with `str.split` costs seconds per 100 MB.
-    Also returns the valid UTF-8 text the lines came from (None after a fallback)."""
+    Also returns how many lines held invalid UTF-8 and the valid UTF-8 text the lines came
+    from (None after a fallback)."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
         df = pl.read_lines(data, name="raw", row_index_name="line", row_index_offset=1)
     except Exception:  # unstable API, invalid UTF-8: the shared reader handles both
-        return (*decode_lines(data), None)
+        df, bad = decode_lines_counted(data)
+        return df, df.height, bad, None
     df = df.with_columns(pl.col("line").cast(pl.Int64))
     if df.select(pl.col("raw").str.ends_with("\r").any()).item():  # (current Polars strips it)
         df = df.with_columns(pl.col("raw").str.strip_suffix("\r"))
-    return df, df.height, [], data
+    return df, df.height, 0, data
 
 
 def _stripped(lines: pl.DataFrame) -> pl.DataFrame:
@@ -530,40 +536,81 @@ def _stripped(lines: pl.DataFrame) -> pl.DataFrame:
     ]).filter(pl.col("raw_line") != "").sort("line")
 
 
-def parse(source: InputFile) -> ParsedSource:
-    if b"\x00" in source.data[:HEAD_BYTES]:
-        raise InputError(f"{source.name}: binary data, not an OpenClaw file log")
-    lines, n_lines, notes, text = _read_lines(source.data)
-    lines = _stripped(lines)
-    work = _inline_logs_json(_shape(_decode(lines, text)))
-    events = _events(work, source.name)
+_NOTES = (
+    (("not-json",), "are not JSON"),
+    (("bad-json",), "are cut-off or damaged JSON"),
+    (("not-log", "not-object"), "are JSON but not log records (no _meta, no time+message)"),
+    (("logs-raw",), "are `logs --json` raw lines the gateway could not parse either"),
+)
 
-    counts = dict(work.group_by("shape").len().iter_rows()) if work.height else {}
+
+def parse(source: InputFile) -> ParsedSource:
+    if b"\x00" in source.head:
+        raise InputError(f"{source.name}: binary data, not an OpenClaw file log")
+    streamed = parse_in_pieces(source, lambda data: _parse_piece(data, source.name))
+    pieces = streamed.pieces
+
+    counts: dict[str, int] = {}
+    for p in pieces:
+        for k, v in p["shapes"].items():
+            counts[k] = counts.get(k, 0) + v
     n_logs = sum(v for k, v in counts.items() if k.startswith("logs-"))
     n_file = counts.get("tslog", 0) + counts.get("flat", 0)
     fmt = LOGS_JSON_FORMAT if n_logs > n_file else FORMAT
-    events = events.with_columns(format=pl.when(pl.col("kind") == "unparsed").then(pl.lit(fmt))
-                                 .otherwise(pl.col("format")))
+    events = streamed.events
+    if sum(p["unparsed"] for p in pieces):  # each piece named its unparsed rows by its own majority
+        events = events.with_columns(format=pl.when(pl.col("kind") == "unparsed").then(pl.lit(fmt))
+                                     .otherwise(pl.col("format")).cast(pl.Categorical()))
 
-    def note(shapes: list[str], what: str) -> None:
-        found = work.filter(pl.col("shape").is_in(shapes))["line"]
-        if found.len():
-            shown = ", ".join(str(n) for n in found.head(5).to_list()) + (", …" if found.len() > 5 else "")
-            notes.append(f"{found.len()} line(s) {what} (line {shown})")
-
-    note(["not-json"], "are not JSON")
-    note(["bad-json"], "are cut-off or damaged JSON")
-    note(["not-log", "not-object"], "are JSON but not log records (no _meta, no time+message)")
-    note(["logs-raw"], "are `logs --json` raw lines the gateway could not parse either")
-    n_unknown = work.filter(pl.col("host").str.strip_chars().str.to_lowercase() == "unknown").height
+    notes: list[str] = []
+    bad = sum(p["bad_utf8"] for p in pieces)
+    if bad:
+        notes.append(invalid_utf8_note(bad))
+    starts = [0]
+    for p in pieces[:-1]:
+        starts.append(starts[-1] + p["lines"])
+    for i, (_, what) in enumerate(_NOTES):
+        found = sum(p["noted"][i][0] for p in pieces)
+        if found:  # line numbers of the first five, in the file (each piece counts from 1)
+            first = [n + start for p, start in zip(pieces, starts) for n in p["noted"][i][1]][:5]
+            shown = ", ".join(str(n) for n in first) + (", …" if found > 5 else "")
+            notes.append(f"{found} line(s) {what} (line {shown})")
+    n_unknown = sum(p["unknown_host"] for p in pieces)
     if n_unknown:
         notes.append(f'{n_unknown} record(s) have hostname "unknown" (HOSTNAME not exported): host left empty')
-    n_offset = events.filter(pl.col("ts_note").cast(pl.String).str.starts_with("file-log time with offset")).height
+    n_offset = sum(p["offset"] for p in pieces)
     if n_offset:
         notes.append(f"{n_offset} record(s) stamped in local time with an offset; converted to UTC")
+    return ParsedSource(source=source.name, format=fmt, events=events, lines=streamed.lines, notes=notes,
+                        mtime=source.mtime(), routine_dropped=streamed.routine_dropped)
 
-    return ParsedSource(source=source.name, format=fmt, events=events, lines=n_lines, notes=notes,
-                        mtime=source.mtime())
+
+def _parse_piece(data: bytes, name: str) -> Piece:
+    """One piece of whole lines → events numbered from 1, with the counters `parse` sums."""
+    lines, n_lines, bad_utf8, text = _read_lines(data)
+    lines = _stripped(lines)
+    work = _inline_logs_json(_shape(_decode(lines, text)))
+    events = _events(work, name)
+
+    shapes = dict(work.group_by("shape").len().iter_rows()) if work.height else {}
+    n_logs = sum(v for k, v in shapes.items() if k.startswith("logs-"))
+    n_file = shapes.get("tslog", 0) + shapes.get("flat", 0)
+    fmt = LOGS_JSON_FORMAT if n_logs > n_file else FORMAT
+    unparsed = events.filter(pl.col("kind") == "unparsed").height if events.height else 0
+    events = events.with_columns(format=pl.when(pl.col("kind") == "unparsed").then(pl.lit(fmt))
+                                 .otherwise(pl.col("format")))
+    noted = []
+    for shape_names, _ in _NOTES:
+        found = work.filter(pl.col("shape").is_in(list(shape_names)))["line"] if work.height else pl.Series([])
+        noted.append((found.len(), found.head(5).to_list()))
+    counters = {
+        "lines": n_lines, "shapes": shapes, "unparsed": unparsed, "noted": noted, "bad_utf8": bad_utf8,
+        "unknown_host": work.filter(pl.col("host").str.strip_chars().str.to_lowercase() == "unknown").height
+        if work.height else 0,
+        "offset": events.filter(pl.col("ts_note").cast(pl.String).str.starts_with("file-log time with offset")).height
+        if events.height else 0,
+    }
+    return Piece(events=conform(events), lines=n_lines, counters=counters)
 
 
 # --- sniffing ----------------------------------------------------------------------------

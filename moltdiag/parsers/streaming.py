@@ -145,11 +145,19 @@ class _Thinning:
         return compact(frame.filter(keep).drop("_clock", "_bucket"))
 
 
+_REBUILD_ROWS = 20_000
+
+
 def compact(frame: pl.DataFrame) -> pl.DataFrame:
-    """The frame with string columns copied into buffers of their own. A filtered string column
-    still points into the buffers of the whole piece it came from (Polars' string views), so a
-    few kept rows would pin every byte of the piece; concatenating "" forces the copy."""
+    """The frame in buffers of its own. A filtered column can still point into the buffers of
+    the whole piece it came from (Polars' string views do), so a few kept rows would pin every
+    byte of the piece. A few thousand rows are rebuilt from Python values (certain, and cheap
+    at that size); more get their string columns copied by concatenating ""."""
+    if not frame.height:
+        return frame
+    if frame.height <= _REBUILD_ROWS:
+        return pl.DataFrame(frame.to_dict(as_series=False), schema=frame.schema)
     strings = [name for name, dtype in frame.schema.items() if dtype == pl.String]
-    if not strings or not frame.height:
+    if not strings:
         return frame
     return frame.with_columns(pl.concat_str(pl.col(name), pl.lit("")).alias(name) for name in strings)
