@@ -266,3 +266,30 @@ def test_allocator_setting_respects_the_user_not_polars_defaults(inherited, low_
     code += "print(os.environ.get('_RJEM_MALLOC_CONF'))"  # what polars will read when it loads
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.strip() == expected
+
+
+@pytest.mark.parametrize("suffix,compress", [(".gz", gzip.compress), (".bz2", bz2.compress), (".xz", lzma.compress)])
+def test_a_compressed_file_cut_short_keeps_what_it_holds(tmp_path, suffix, compress):
+    """A log copied while it was written: the compressed stream has no end marker. What came
+    before the cut is read (nothing of it lost) and a note says the data ends early."""
+    from moltdiag.parsers import load_inputs
+
+    import random
+
+    rng = random.Random(1)  # a token per line: bz2 works in 900 kB blocks, so the cut must leave one whole
+    data = b"".join(line[:-1] + b" id=%016x\n" % rng.getrandbits(64)
+                    for line in (_busy_journal() * 3).splitlines(keepends=True))
+    packed = compress(data)
+    path = tmp_path / f"journal.txt{suffix}"
+    path.write_bytes(packed[: len(packed) * 2 // 3])
+    (parsed,), _ = load_inputs([str(path)])
+    assert any("ends before its end marker" in n for n in parsed.notes)
+    (inp,) = containers.expand(str(path))
+    got = b"".join(inp.line_chunks(size=1 << 16))
+    assert inp.cut_short and 0 < len(got) < len(data) and data.startswith(got)
+    # every whole line that came out is an event; a cut last line is kept as unparsed
+    assert parsed.lines == got.count(b"\n") + (not got.endswith(b"\n"))
+    assert parsed.rows == parsed.lines
+    # read whole, the same bytes come out
+    (again,) = containers.expand(str(path))
+    assert again.data == got

@@ -166,6 +166,9 @@ def _parse_with_progress(inp: InputFile, explicit: bool, modules: list[ModuleTyp
         finally:
             PROGRESS.reset(token)
             outer(max(0, (inp.raw_size or 0) - seen))
+    if result is not None and getattr(inp, "cut_short", False):
+        result.notes.append("the compressed data ends before its end marker (a copy cut short while the log "
+                            f"was written?): read up to where it ends, {result.lines:,} line(s)")
     if result is not None and result.routine_dropped:
         result.notes.append(f"--low-memory: {result.routine_dropped:,} routine line(s) (kind other) counted, not "
                             "kept; every diagnostic event is kept, with one routine line per 10 minutes")

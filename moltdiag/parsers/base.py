@@ -164,6 +164,9 @@ class _Decompressing:
     def read(self, size: int = -1) -> bytes:
         return self.inner.read(size)
 
+    def read1(self, size: int = -1) -> bytes:
+        return self.inner.read1(size)
+
     def __enter__(self) -> "_Decompressing":
         return self
 
@@ -172,6 +175,9 @@ class _Decompressing:
             self.inner.close()
         finally:
             self.raw.close()
+
+
+_PART = 1 << 20
 
 
 class DiskFile(InputFile):
@@ -192,6 +198,7 @@ class DiskFile(InputFile):
         self._data: bytes | None = None
         self._head: bytes | None = None
         self._sha: str | None = None
+        self.cut_short = False  # the compressed stream ended before its end marker
         self.raw_size = path.stat().st_size
 
     def __repr__(self) -> str:
@@ -222,13 +229,32 @@ class DiskFile(InputFile):
         return self._head
 
     def _read(self, stream: BinaryIO, size: int = -1) -> bytes:
+        if self._compression:
+            # one decompressor step at a time (read1): a stream that ends early keeps what came
+            # before the end, where one big read would drop it with the error
+            parts, want = [], size
+            while want != 0:
+                part = self._read_step(stream, _PART if want < 0 else min(_PART, want))
+                if not part:
+                    break
+                parts.append(part)
+                want = want - len(part) if want > 0 else want
+            return b"".join(parts)
+        return self._read_step(stream, size)
+
+    def _read_step(self, stream: BinaryIO, size: int) -> bytes:
         try:
-            return stream.read(size)
+            return stream.read1(size) if self._compression else stream.read(size)
+        except EOFError:
+            # a compressed file cut off (copied while the log was written): read to where it
+            # ends; the decompressors raise this only when nothing more came out
+            self.cut_short = True
+            return b""
         except OSError as exc:
             if not self._compression:
                 raise InputError(f"{self.name}: cannot read: {exc.strerror or exc}") from None
             raise InputError(f"{self.name}: cannot decompress {self._compression} data: {exc}") from None
-        except (EOFError, ValueError, lzma.LZMAError, zlib.error) as exc:
+        except (ValueError, lzma.LZMAError, zlib.error) as exc:
             raise InputError(f"{self.name}: cannot decompress {self._compression} data: {exc}") from None
 
     @property
