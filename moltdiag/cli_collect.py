@@ -110,13 +110,13 @@ def collect(state_dirs, since, redact, include_text, journal, unit, journal_user
         click.echo(f"moltdiag: redaction map written to {redaction_map}: keep it private", err=True)
     if quiet:
         return
-    from moltdiag.collect import _size
+    from moltdiag.parsers.containers import human_size
 
     m = result.manifest
     state = len(m["state_dirs"])
     click.echo(
-        f"moltdiag: wrote {result.output}: {result.files} file{'' if result.files == 1 else 's'}, {_size(result.size)} "
-        f"(from {_size(result.source_bytes)} in {state} state dir(s), {len(m['file_log_dirs'])} file-log dir(s), "
+        f"moltdiag: wrote {result.output}: {result.files} file{'' if result.files == 1 else 's'}, {human_size(result.size)} "
+        f"(from {human_size(result.source_bytes)} in {state} state dir(s), {len(m['file_log_dirs'])} file-log dir(s), "
         f"{'the journal' if m['journal'] else 'no journal'}), "
         f"{'redacted' if m['redacted'] else 'NOT redacted'}, {result.seconds:.1f} s", err=True)
     if m["skipped"]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -138,15 +138,13 @@ def test_a_plain_file_is_not_read_until_a_parser_asks(tmp_path):
 
 
 def _busy_journal() -> bytes:
-    """Six hours of routine lines every 5 s, a flap in the middle, the clock stepped back once."""
+    """Six hours of routine RPC lines every 5 s on a -06:00 host, a 1005 close every 75 minutes,
+    the clock stepped back ten minutes once (NTP)."""
     lines = []
-    t = datetime(2026, 1, 27, 13, 0, 0).timestamp()
+    start = datetime(2026, 1, 27, 19, 0, 0)  # UTC
     for i in range(6 * 720):
-        s = t + 5 * i
-        if i == 3000:
-            s -= 600  # NTP stepped the clock back ten minutes
-        local = datetime.fromtimestamp(s)
-        utc = datetime.utcfromtimestamp(s)
+        utc = start + timedelta(seconds=5 * i - (600 if i == 3000 else 0))
+        local = utc - timedelta(hours=6)
         msg = (f"{utc:%Y-%m-%dT%H:%M:%S}.000Z [ws] ⇄ res ✓ node.list 3ms" if i % 900
                else f"{utc:%Y-%m-%dT%H:%M:%S}.000Z [discord] gateway: WebSocket connection closed with code 1005")
         lines.append(f"{local:%b %d %H:%M:%S} atlas node[17043]: {msg}\n")

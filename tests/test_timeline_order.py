@@ -35,5 +35,5 @@ def test_cheap_order_equals_the_three_key_sort(shuffled, repeats):
         df = _frame(rng, shuffled=shuffled, repeats=repeats)
         expected = df.select(pl.arg_sort_by(["ts", "source", "line"], nulls_last=True, maintain_order=True))
         assert _timeline_order(df).equals(expected.to_series())
-        sorted_frame = _sort_lean(df.clone(), ["ts", "source", "line"])
+        sorted_frame = _sort_lean(df.clone())
         assert sorted_frame.equals(df.sort("ts", "source", "line", nulls_last=True, maintain_order=True))

@@ -229,10 +229,6 @@ def _offset_from_envelopes(events: pl.DataFrame) -> tuple[int, int] | None:
     return offset, int((minutes == offset).sum())
 
 
-def _other_sources(events: pl.DataFrame) -> bool:
-    return events.get_column("source").n_unique() > 1
-
-
 def resolve_clocks(
     events: pl.DataFrame,
     mtimes: dict[str, float | None],
@@ -304,7 +300,7 @@ def resolve_clocks(
         ts, ts_note = pl.col("ts"), pl.col("ts_note")
         untimed = pl.col("ts").is_null() & pl.col("wall").is_not_null()
         for source, clock, note in fills:
-            mine = untimed & (pl.col("source") == source) if len(fills) > 1 or _other_sources(events) else untimed
+            mine = untimed & (pl.col("source") == source)
             ts = pl.when(mine).then(_wall_to_utc(pl.col("wall"), clock).cast(UTC_US)).otherwise(ts)
             ts_note = pl.when(mine).then(pl.lit(note, dtype=pl.Categorical())).otherwise(ts_note)
         out = events.with_columns(ts=ts, ts_note=ts_note.cast(pl.Categorical()))

@@ -208,7 +208,7 @@ def load_inputs(paths: list[str], *, low_memory: bool = False) -> tuple[list[Par
             out = [_load_one(*entries[i], low_memory, modules) for i in part]
         for i, items in zip(part, out):
             results[i] = items
-        report_progress(sum(_size(entries[i][0]) for i in part))
+        report_progress(sum(_file_size(entries[i][0]) for i in part))
     parsed = [r for out in results for r in out or [] if isinstance(r, ParsedSource)]
     skipped = [r for out in results for r in out or [] if isinstance(r, Skipped)]
     if not any(p.rows for p in parsed):
@@ -217,7 +217,7 @@ def load_inputs(paths: list[str], *, low_memory: bool = False) -> tuple[list[Par
     return parsed, skipped
 
 
-def _size(path: str) -> int:
+def _file_size(path: str) -> int:
     try:
         return os.stat(path).st_size
     except OSError:

@@ -91,7 +91,7 @@ def _sniff_magic(data: bytes) -> str:
     return ""
 
 
-def _size(n: int) -> str:
+def human_size(n: int) -> str:
     for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if n >= scale:
             return f"{n / scale:.1f} {unit}"
@@ -100,7 +100,7 @@ def _size(n: int) -> str:
 
 def _too_big(name: str, size: int) -> InputError:
     return InputError(
-        f"{name}: {_size(size)} (at least) is over the {_size(MAX_MEMBER_BYTES)} limit moltdiag reads into "
+        f"{name}: {human_size(size)} (at least) is over the {human_size(MAX_MEMBER_BYTES)} limit moltdiag reads into "
         "memory per file; extract it and pass smaller pieces"
     )
 

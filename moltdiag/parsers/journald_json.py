@@ -170,8 +170,7 @@ def _pretty_records(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def parse(source: InputFile) -> ParsedSource:
-    pretty = source.head.lstrip(b"\xef\xbb\xbf\x1e \t\r\n")[:1] == b"{" and _first_line_is_brace(source.head)
-    if pretty:  # `json-pretty`: an object spans lines, so the file is read whole
+    if _first_line_is_brace(source.head):  # `json-pretty`: an object spans lines, so the file is read whole
         piece = _parse_piece(source.data, source.name)
         streamed = Streamed(piece.events, piece.lines, [piece.counters])
     else:

@@ -532,10 +532,11 @@ def parse(source: InputFile) -> ParsedSource:
     if b"\x00" in source.head:
         raise InputError(f"{source.name}: binary data, not a journald text export")
     # pieces never end before an indented line: an entry keeps its continuation lines
-    decided = {"stamped_file": _stamped_file(source)}
-    streamed = parse_in_pieces(source, lambda data: _parse_piece(data, source.name, decided), glue_indented=True)
+    stamped_file = _stamped_file(source)
+    streamed = parse_in_pieces(source, lambda data: _parse_piece(data, source.name, stamped_file),
+                               glue_indented=True)
     pieces = streamed.pieces
-    events, no_date = _roll_years_across_pieces(streamed.events, pieces)
+    events, no_date, rollovers = _roll_years_across_pieces(streamed.events, pieces)
 
     def total(key: str) -> int:
         return sum(p[key] for p in pieces)
@@ -548,7 +549,6 @@ def parse(source: InputFile) -> ParsedSource:
     if total("n_others"):
         fmt_col = pl.col("format")
         events = events.with_columns(format=pl.when(fmt_col == _DOMINANT).then(pl.lit(dominant)).otherwise(fmt_col))
-    rollovers = total("rollovers") + _boundary_rollovers(pieces)
     notes = [invalid_utf8_note(total("bad_utf8"))] if total("bad_utf8") else []
     if total("n_short"):
         notes.append(
@@ -574,36 +574,25 @@ def _stamped_file(source: InputFile) -> bool:
     head = source.head
     if len(head) >= HEAD_BYTES:
         head = head[: head.rfind(b"\n") + 1] or head
-    decided: dict = {}
-    _parse_piece(head, source.name, decided)
-    return decided["stamped_file"]
+    return _parse_piece(head, source.name, None).counters["stamped_file"]
 
 
-def _boundary_rollovers(pieces: list[dict]) -> int:
-    """Dec → Jan steps that fall between two pieces (each piece counts its own)."""
-    n, last = 0, None
-    for p in pieces:
-        if last is not None and p["first_mon"] is not None and p["first_mon"] < last:
-            n += 1
-        if p["last_mon"] is not None:
-            last = p["last_mon"]
-    return n
-
-
-def _roll_years_across_pieces(events: pl.DataFrame, pieces: list[dict]) -> tuple[pl.DataFrame, int]:
+def _roll_years_across_pieces(events: pl.DataFrame, pieces: list[dict]) -> tuple[pl.DataFrame, int, int]:
     """Each piece numbered its placeholder years from 2000; a piece after a rollover in an
-    earlier piece (or between two pieces) moves its `short` stamps on by that many years."""
+    earlier piece (or between two pieces) moves its `short` stamps on by that many years.
+    Returns the events, the stamps that became no date (Feb 29 moved to a non-leap year) and
+    the rollovers of the whole file."""
     shifts, k, last, start = [], 0, None, 0
     for p in pieces:
         if last is not None and p["first_mon"] is not None and p["first_mon"] < last:
-            k += 1
+            k += 1  # Dec → Jan between two pieces
         shifts.append((start, k))
         k += p["rollovers"]
         if p["last_mon"] is not None:
             last = p["last_mon"]
         start += p["lines"]
     if not any(shift for _, shift in shifts) or not events.height:
-        return events, 0
+        return events, 0, k
     starts = pl.Series([s for s, _ in shifts], dtype=pl.Int64)
     years = pl.Series([y for _, y in shifts], dtype=pl.Int64)
     piece = starts.search_sorted(events["line"] - 1, side="right") - 1
@@ -620,12 +609,12 @@ def _roll_years_across_pieces(events: pl.DataFrame, pieces: list[dict]) -> tuple
     no_date = events["wall"].null_count() - before
     if no_date:
         events = events.with_columns(wall_has_year=pl.when(wall.is_not_null()).then(pl.col("wall_has_year")))
-    return events, no_date
+    return events, no_date, k
 
 
-def _parse_piece(data: bytes, name: str, decided: dict) -> Piece:
+def _parse_piece(data: bytes, name: str, stamped_file: bool | None) -> Piece:
     """One piece of whole lines → events numbered from 1, with the counters `parse` sums.
-    `decided` holds what the first piece decided for the file."""
+    `stamped_file`: what `_stamped_file` decided for the file (None: decide on these lines)."""
     lines, bad_utf8 = decode_lines_counted(data)
     n_lines = lines.height
 
@@ -665,13 +654,12 @@ def _parse_piece(data: bytes, name: str, decided: dict) -> Piece:
 
     n_stamped = counts.get("stamped", 0)
     n_other = counts.get("plain", 0) + counts.get("bad", 0) + counts.get("indent", 0)
-    # A journal with stamps (unread lines are damage) or `-o cat` (no stamps): the first piece
-    # decides for the whole file, so a short last piece cannot read as the other kind.
-    if "stamped_file" not in decided:
+    # A journal with stamps (unread lines are damage) or `-o cat` (no stamps): decided once for
+    # the file on its head (`_stamped_file`), so a short last piece cannot read as the other kind.
+    if stamped_file is None:
         # indented lines are neutral: continuations in a journal, stack traces in `-o cat`
         unstamped = counts.get("plain", 0) + counts.get("bad", 0)
-        decided["stamped_file"] = n_stamped > 0 and n_stamped * 2 >= n_stamped + unstamped
-    stamped_file = decided["stamped_file"]
+        stamped_file = n_stamped > 0 and n_stamped * 2 >= n_stamped + unstamped
 
     klass = pl.col("_class")
     has_cont = False
@@ -786,7 +774,7 @@ def _parse_piece(data: bytes, name: str, decided: dict) -> Piece:
     events = events.with_columns(source=pl.lit(name, dtype=pl.Categorical()), wall_has_year=pl.when(pl.col("wall").is_not_null())
                                  .then(pl.col("wall_has_year")))
     counters = {
-        "lines": n_lines, "bad_utf8": bad_utf8, "n_short": n_short, "rollovers": rollovers,
+        "lines": n_lines, "stamped_file": stamped_file, "bad_utf8": bad_utf8, "n_short": n_short, "rollovers": rollovers,
         "n_bad_wall": n_bad_wall, "n_stamped": n_stamped, "formats": fmt,
         "n_plain": counts.get("plain", 0) + counts.get("bad", 0) + counts.get("indent", 0),
         "first_mon": first_mon, "last_mon": last_mon, "n_others": others.height if others is not None else 0,

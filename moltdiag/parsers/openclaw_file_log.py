@@ -558,7 +558,7 @@ def parse(source: InputFile) -> ParsedSource:
     n_file = counts.get("tslog", 0) + counts.get("flat", 0)
     fmt = LOGS_JSON_FORMAT if n_logs > n_file else FORMAT
     events = streamed.events
-    if sum(p["unparsed"] for p in pieces):  # each piece named its unparsed rows by its own majority
+    if sum(p["unparsed"] for p in pieces):  # unparsed rows take the file's format
         events = events.with_columns(format=pl.when(pl.col("kind") == "unparsed").then(pl.lit(fmt))
                                      .otherwise(pl.col("format")).cast(pl.Categorical()))
 
@@ -593,12 +593,7 @@ def _parse_piece(data: bytes, name: str) -> Piece:
     events = _events(work, name)
 
     shapes = dict(work.group_by("shape").len().iter_rows()) if work.height else {}
-    n_logs = sum(v for k, v in shapes.items() if k.startswith("logs-"))
-    n_file = shapes.get("tslog", 0) + shapes.get("flat", 0)
-    fmt = LOGS_JSON_FORMAT if n_logs > n_file else FORMAT
     unparsed = events.filter(pl.col("kind") == "unparsed").height if events.height else 0
-    events = events.with_columns(format=pl.when(pl.col("kind") == "unparsed").then(pl.lit(fmt))
-                                 .otherwise(pl.col("format")))
     noted = []
     for shape_names, _ in _NOTES:
         found = work.filter(pl.col("shape").is_in(list(shape_names)))["line"] if work.height else pl.Series([])

@@ -79,12 +79,6 @@ def parse_in_pieces(source: InputFile, parse_piece: Callable[[bytes], Piece], *,
         offset += piece.lines
 
     pieces = source.line_chunks(size, glue_indented=glue_indented)
-    # The first piece is parsed alone: what it decides for the whole file (see `parse_piece`
-    # of journald_text) is then known to every other piece.
-    first = next(pieces, None)
-    if first is not None:
-        collect(parse_piece(first))
-        del first
     if workers < 2:
         for data in pieces:
             collect(parse_piece(data))
@@ -109,7 +103,8 @@ class _Thinning:
     """`thin_routine` with what it must remember from one piece to the next."""
 
     def __init__(self) -> None:
-        self.last_bucket: dict[tuple[str, str], int] = {}
+        # per source: the last piece's last sampling bucket and last clock reading
+        self.last_bucket: dict[str, int] = {}
         self.last_time: dict[str, Any] = {}
 
     def thin(self, events: pl.DataFrame) -> pl.DataFrame:
@@ -123,10 +118,9 @@ class _Thinning:
         clock = pl.coalesce(pl.col("ts").dt.replace_time_zone(None), pl.col("wall"))
         bucket = (clock.dt.epoch("us") // int(SAMPLE_EVERY.total_seconds() * 1_000_000))
         frame = events.with_columns(_clock=clock, _bucket=bucket)
-        keys = frame.select(pl.col("source").first()).item() or ""
-        first_bucket = frame["_bucket"].drop_nulls()
-        prev_bucket = self.last_bucket.get((keys, "b"))
-        prev_time = self.last_time.get(keys)
+        source = frame.select(pl.col("source").first()).item() or ""  # a piece is one file's
+        prev_bucket = self.last_bucket.get(source)
+        prev_time = self.last_time.get(source)
         step = pl.col("_clock") - pl.col("_clock").shift(1, fill_value=prev_time)
         jump = (step < -STEP_BACK) | (step > STEP_FORWARD)
         new_bucket = pl.col("_bucket") != pl.col("_bucket").shift(1, fill_value=prev_bucket)
@@ -137,11 +131,12 @@ class _Thinning:
             | jump.fill_null(False)
             | jump.shift(-1).fill_null(False)  # the line before a step
         )
-        if first_bucket.len():
-            self.last_bucket[(keys, "b")] = first_bucket[-1]
+        buckets = frame["_bucket"].drop_nulls()
+        if buckets.len():
+            self.last_bucket[source] = buckets[-1]
         clocks = frame["_clock"].drop_nulls()
         if clocks.len():
-            self.last_time[keys] = clocks[-1]
+            self.last_time[source] = clocks[-1]
         return compact(frame.filter(keep).drop("_clock", "_bucket"))
 
 

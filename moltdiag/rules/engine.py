@@ -187,11 +187,8 @@ def _run_count(rule, matched, tl, blind):
     clustered = _clusters(matched, window, keys)
     # only the runs that reach `at_least` are looked at one by one
     clustered = clustered.filter(pl.col("_n").max().over([*keys, "_cluster"]) >= at_least)
-    findings = []
-    for _, group in clustered.group_by([*keys, "_cluster"], maintain_order=True):
-        if group["_n"].max() >= at_least:
-            findings.append(_finding(rule, group.drop("_cluster", "_n", *keys), tl, blind))
-    return findings
+    return [_finding(rule, group.drop("_cluster", "_n", *keys), tl, blind)
+            for _, group in clustered.group_by([*keys, "_cluster"], maintain_order=True)]
 
 
 def _paired(matched: pl.DataFrame, events: pl.DataFrame, selector: Selector, same: list[str]):
